@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+# framevec: the one entry point. `make help` lists the targets.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+KSRC ?= /usr/src/linux-source-6.12
+DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(shell command -v qemu-system-x86_64),$(shell command -v sparse),$(wildcard /bin/busybox))
+
+CC ?= gcc
+CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
+SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare
+
+KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c))
+SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
+TEST_MODULES := $(patsubst tests/modules/%.c,%.ko,$(wildcard tests/modules/*.c))
+GUEST_BINS := $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
+INITRAMFS := $(BUILD)/initramfs.cpio.gz
+
+VM_PROFILE ?= plain
+VM_TIMEOUT ?= 300
+
+.PHONY: all help deps ensure-deps module test-modules selftests initramfs vm shell run \
+	check check-build checkpatch sparse vm-tests harness-tests bench clean
+
+all: ensure-deps
+	$(MAKE) module test-modules selftests
+
+help:
+	@echo "make run       boot the VM with framevec and run the demo (installs deps)"
+	@echo "make check     build W=1, checkpatch --strict, sparse, every VM suite"
+	@echo "make vm CMD='...' [FILES=dir] [VM_PROFILE=plain|iommu|edu|ivshmem|movable]"
+	@echo "make shell     interactive shell in the VM"
+	@echo "make deps      install build and test dependencies with apt (root)"
+
+deps:
+	@bash scripts/deps.sh
+
+# Install dependencies only when something is missing (fast path: no apt).
+ensure-deps:
+	@$(if $(DEPS_OK),true,bash scripts/deps.sh)
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
+test-modules: module
+	$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
+
+$(BUILD)/tests/%: tests/selftests/%.c tests/selftests/*.h include/uapi/linux/framevec.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -static -o $@ $< -lpthread
+
+selftests: $(SELFTESTS)
+
+initramfs: ensure-deps
+	$(MAKE) module test-modules selftests
+	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko \
+		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
+
+# make vm CMD='cat /proc/modules' [FILES=dir] [VM_PROFILE=...] [VM_TIMEOUT=s]
+vm: initramfs
+	@bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) $(if $(FILES),-f $(FILES)) -- '$(or $(CMD),cat /proc/modules)'
+
+shell: initramfs
+	bash vm/run.sh -i -p $(VM_PROFILE)
+
+run: initramfs
+	@bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) -l $(BUILD)/logs/run.log -- \
+		'echo "framevec is loaded:"; grep framevec /proc/modules; ls -l /dev/framevec; cat /sys/kernel/debug/framevec/counters'
+
+checkpatch: ensure-deps
+	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet --show-types -f $(KERNEL_SRCS)
+
+sparse: ensure-deps
+	$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 C=2 modules 2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E 'warning:|error:' $(BUILD)/sparse.log
+
+check-build: ensure-deps
+	@mkdir -p $(BUILD)
+	$(MAKE) module 2>&1 | tee $(BUILD)/build.log
+	@! grep -E 'warning:|error:' $(BUILD)/build.log
+
+check: ensure-deps
+	$(MAKE) check-build
+	$(MAKE) checkpatch
+	$(MAKE) sparse
+	$(MAKE) initramfs
+	bash tests/run-suites.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean
+	-$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules clean
+	rm -rf $(BUILD)

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/framevec: the user-space door. Turns a range of the caller's own
+ * address space into a dma-buf fd.
+ *
+ * Object. The open file holds nothing; every import produces an independent
+ * dma-buf that owns its framevec. Closing /dev/framevec does not affect them.
+ *
+ * Mode 0666: an import only touches the caller's own memory, and every page
+ * it pins is charged to the caller's RLIMIT_MEMLOCK (as for mlock()), so an
+ * unprivileged user can pin no more than it could lock.
+ *
+ * ioctl ABI: see include/uapi/linux/framevec.h. Each struct starts with its
+ * size; copy_struct_from_user() gives EINVAL/E2BIG semantics for sizes.
+ */
+#include <linux/dma-buf.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/framevec.h>
+
+#include "framevec_internal.h"
+
+#define FRAMEVEC_IMPORT_VALID_FLAGS	(FRAMEVEC_IMPORT_WRITE)
+
+static long framevec_ioctl_import(void __user *uarg)
+{
+	struct framevec_import args;
+	struct dma_buf *dmabuf;
+	struct framevec *fv;
+	u32 usize;
+	int fd, ret;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < offsetofend(struct framevec_import, __reserved)) {
+		fv_user_err("struct framevec_import size %u is too small; rebuild against the current uapi header",
+			    usize);
+		return -EINVAL;
+	}
+	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
+	if (ret) {
+		if (ret == -E2BIG)
+			fv_user_err("struct framevec_import has non-zero bytes this kernel does not know; clear them or use a newer framevec");
+		return ret;
+	}
+	if (args.flags & ~FRAMEVEC_IMPORT_VALID_FLAGS) {
+		fv_user_err("unknown framevec_import flags %#x",
+			    args.flags & ~FRAMEVEC_IMPORT_VALID_FLAGS);
+		return -EOPNOTSUPP;
+	}
+	if (args.__reserved) {
+		fv_user_err("framevec_import reserved field is not zero; zero-initialize the struct");
+		return -EINVAL;
+	}
+	if (args.addr > ULONG_MAX || args.length > ULONG_MAX)
+		return -EOVERFLOW;
+
+	fv = framevec_import(current->mm, args.addr, args.length,
+			     (args.flags & FRAMEVEC_IMPORT_WRITE) ? FRAMEVEC_WRITE : 0,
+			     NULL, NULL);
+	if (IS_ERR(fv))
+		return PTR_ERR(fv);
+
+	dmabuf = framevec_export_dmabuf(fv);
+	if (IS_ERR(dmabuf)) {
+		framevec_release(fv);
+		return PTR_ERR(dmabuf);
+	}
+	/* from here on the dma-buf owns the framevec */
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_put_dmabuf;
+	}
+	args.dmabuf_fd = fd;
+	if (copy_to_user(uarg, &args, min_t(size_t, usize, sizeof(args)))) {
+		ret = -EFAULT;
+		goto err_put_fd;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_put_dmabuf:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static long framevec_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case FRAMEVEC_IOC_IMPORT:
+		return framevec_ioctl_import(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations framevec_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = framevec_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice framevec_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "framevec",
+	.fops = &framevec_fops,
+	.mode = 0666,
+};
+
+int framevec_chardev_init(void)
+{
+	return misc_register(&framevec_misc);
+}
+
+void framevec_chardev_exit(void)
+{
+	misc_deregister(&framevec_misc);
+}

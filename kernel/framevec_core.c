@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * framevec core: the object that holds a real reference on every byte of an
+ * imported user range.
+ *
+ * Object. A framevec is cut into segments, one per VMA piece of the range,
+ * each held by the source that understands that VMA (pages, dma-buf, ...).
+ * The frames themselves are runs of physically contiguous pfns, packed into
+ * one u64 each (pfn << FRAMEVEC_RUN_LEN_BITS | nr_pages - 1) in one array
+ * shared by all segments: a segment owns runs [first_run, first_run +
+ * nr_runs). Runs never cross a segment. Worst case 8 bytes per 4 KiB page,
+ * 8 bytes per 2 MiB folio when memory is contiguous.
+ *
+ * Lifetime. framevec_import() builds the whole object or nothing: it checks
+ * the user's input and every VMA before the first reference is taken, then
+ * imports segment by segment and on failure releases, in reverse, exactly
+ * the segments that finished. framevec_release() cannot fail and allocates
+ * nothing; it WARNs if a device mapping or vmap is still live.
+ *
+ * Locking. The import walks the VMAs with the mmap lock held for read from
+ * the first check to the last reference, so the checks hold for the import.
+ * fv->lock serializes map/unmap/vmap against revocation. The object has a
+ * single owner (the importer): import, release and iteration are not
+ * concurrent with each other.
+ *
+ * Vocabulary. Addresses: [start, end) with end exclusive; lengths in bytes;
+ * nr_pages counts PAGE_SIZE pages. Overflow traps: start + length is checked
+ * with check_add_overflow() and against the mm's task_size.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "framevec_internal.h"
+
+/* Sources in the order they are asked; the first that takes a VMA wins. */
+static const struct framevec_source_ops *const framevec_sources[] = {
+	&framevec_pages_source,
+};
+
+#define FRAMEVEC_VALID_FLAGS	(FRAMEVEC_WRITE)
+#define FRAMEVEC_RUNS_MIN	16
+
+/* Choose the source for one VMA piece; log and return an errno on refusal. */
+static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, unsigned int flags,
+				const struct framevec_source_ops **ops)
+{
+	unsigned int i;
+	int ret;
+
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
+		fv_user_err("range %#lx-%#lx is PROT_NONE; mprotect() it readable before importing",
+			    start, end);
+		return -EACCES;
+	}
+	if ((flags & FRAMEVEC_WRITE) && !(vma->vm_flags & VM_WRITE)) {
+		fv_user_err("write import of read-only range %#lx-%#lx; import without the write flag or map it writable",
+			    start, end);
+		return -EACCES;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(framevec_sources); i++) {
+		ret = framevec_sources[i]->check(vma, start, end, flags);
+		if (ret == -ENOENT)
+			continue;
+		if (!ret)
+			*ops = framevec_sources[i];
+		return ret;
+	}
+
+	fv_user_err("range %#lx-%#lx is VM_IO/VM_PFNMAP memory no framevec source holds a reference on; export it as a dma-buf, map it with framevec's iomem helper, or import in-kernel with a revoke callback",
+		    start, end);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * First pass, with the mmap lock held and no reference taken: every byte of
+ * [start, end) must be mapped and taken by a source. Counts the segments and
+ * the pages that will be charged to RLIMIT_MEMLOCK.
+ */
+static int framevec_check_range(struct mm_struct *mm, unsigned long start,
+				unsigned long end, unsigned int flags,
+				unsigned long *nr_segs, unsigned long *nr_charge)
+{
+	const struct framevec_source_ops *ops;
+	unsigned long addr = start, piece_end;
+	struct vm_area_struct *vma;
+	int ret;
+
+	mmap_assert_locked(mm);
+	*nr_segs = 0;
+	*nr_charge = 0;
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			fv_user_err("no mapping at %#lx inside the imported range; import only mapped memory",
+				    addr);
+			return -EFAULT;
+		}
+		piece_end = min(end, vma->vm_end);
+		ret = framevec_pick_source(vma, addr, piece_end, flags, &ops);
+		if (ret)
+			return ret;
+		(*nr_segs)++;
+		if (ops->pins_pages)
+			*nr_charge += (piece_end - addr) >> PAGE_SHIFT;
+		addr = piece_end;
+	}
+	return 0;
+}
+
+/*
+ * Charge pinned pages against RLIMIT_MEMLOCK on mm->pinned_vm, as RDMA's
+ * ib_umem does: pins are not mlock(), so locked_vm (which mlock() and
+ * VM_LOCKED account) is left alone and shows up as VmPin in /proc/PID/status.
+ */
+static int framevec_charge(struct mm_struct *mm, unsigned long nr_pages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 pinned;
+
+	if (!nr_pages)
+		return 0;
+	pinned = atomic64_add_return(nr_pages, &mm->pinned_vm);
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(nr_pages, &mm->pinned_vm);
+		fv_user_err("import of %lu pages exceeds RLIMIT_MEMLOCK (%lu pages, %lld pinned); raise ulimit -l or grant CAP_IPC_LOCK",
+			    nr_pages, limit, pinned - nr_pages);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void framevec_uncharge(struct mm_struct *mm, unsigned long nr_pages)
+{
+	if (nr_pages)
+		atomic64_sub(nr_pages, &mm->pinned_vm);
+}
+
+/**
+ * framevec_add_pfns() - append frames to the segment being imported
+ * @fv: the framevec under construction
+ * @seg: its last segment, the one being imported
+ * @pfn: first frame
+ * @nr_pages: number of contiguous frames
+ *
+ * Extends the segment's last run when @pfn continues it, else adds runs.
+ *
+ * Return: 0, or -ENOMEM with @fv unchanged.
+ */
+int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
+		      unsigned long pfn, unsigned long nr_pages)
+{
+	while (nr_pages) {
+		unsigned long n;
+		u64 *last = NULL;
+
+		if (seg->nr_runs)
+			last = &fv->runs[fv->nr_runs - 1];
+		if (last && framevec_run_pfn(*last) + framevec_run_pages(*last) == pfn &&
+		    framevec_run_pages(*last) < FRAMEVEC_RUN_MAX_PAGES) {
+			n = min(nr_pages,
+				FRAMEVEC_RUN_MAX_PAGES - framevec_run_pages(*last));
+			*last += n;
+		} else {
+			if (fv->nr_runs == fv->runs_cap) {
+				unsigned long cap = max(fv->runs_cap * 2, FRAMEVEC_RUNS_MIN);
+				u64 *runs = kvrealloc(fv->runs, array_size(cap, sizeof(u64)),
+						      GFP_KERNEL_ACCOUNT);
+
+				if (!runs)
+					return -ENOMEM;
+				fv->runs = runs;
+				fv->runs_cap = cap;
+			}
+			n = min(nr_pages, FRAMEVEC_RUN_MAX_PAGES);
+			fv->runs[fv->nr_runs++] = ((u64)pfn << FRAMEVEC_RUN_LEN_BITS) | (n - 1);
+			seg->nr_runs++;
+		}
+		seg->nr_pages += n;
+		pfn += n;
+		nr_pages -= n;
+	}
+	return 0;
+}
+
+/* Release segments [0, nr) in reverse order: exactly the ones imported. */
+static void framevec_release_segs(struct framevec *fv, unsigned long nr)
+{
+	while (nr--) {
+		struct framevec_seg *seg = &fv->segs[nr];
+
+		seg->ops->release(fv, seg);
+		atomic64_dec(&framevec_stats.refs[seg->ops->id]);
+	}
+}
+
+/* Second pass: take the references, segment by segment. */
+static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
+				unsigned long end)
+{
+	unsigned long addr = fv->start, piece_end, i;
+	struct vm_area_struct *vma;
+	int ret;
+
+	mmap_assert_locked(mm);
+	for (i = 0; i < fv->nr_segs; i++) {
+		struct framevec_seg *seg = &fv->segs[i];
+
+		/* framevec_check_range() saw every piece under the same lock */
+		vma = vma_lookup(mm, addr);
+		piece_end = min(end, vma->vm_end);
+		ret = framevec_pick_source(vma, addr, piece_end, fv->flags, &seg->ops);
+		if (ret)
+			goto err_release_segs;
+		seg->first_run = fv->nr_runs;
+		ret = seg->ops->import(fv, seg, vma, addr, piece_end);
+		if (ret) {
+			fv->nr_runs = seg->first_run;
+			goto err_release_segs;
+		}
+		atomic64_inc(&framevec_stats.refs[seg->ops->id]);
+		fv->nr_pages += seg->nr_pages;
+		addr = piece_end;
+	}
+	return 0;
+
+err_release_segs:
+	framevec_release_segs(fv, i);
+	return ret;
+}
+
+/**
+ * framevec_import() - hold every byte of a user address range
+ * @mm: the address space; the caller keeps it alive (mmget or current->mm)
+ * @start: page aligned start address
+ * @length: page aligned length in bytes, not zero
+ * @flags: FRAMEVEC_WRITE if the device will write the memory
+ * @revoke: callback for revocable memory, or NULL to refuse such memory
+ * @priv: argument for @revoke
+ *
+ * Walks the VMAs of [@start, @start + @length) and has each held by the
+ * source that understands it. User input and every VMA are checked before
+ * the first reference is taken. Pinned pages are charged to @mm's
+ * RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
+ *
+ * Context: process context, may sleep; takes the mmap lock of @mm for read.
+ * Return: the framevec, or an ERR_PTR: -EINVAL (zero length, misaligned),
+ * -EOPNOTSUPP (unknown flags, memory no source takes), -EOVERFLOW (range
+ * wraps), -EFAULT (beyond the address space or a hole), -EACCES (PROT_NONE or
+ * write import of read-only memory), -EFBIG (over max_import_pages), -ENOMEM
+ * (over RLIMIT_MEMLOCK or out of memory), -EINTR, or a source's errno. On
+ * failure nothing is held and nothing is charged.
+ */
+struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
+				 unsigned long length, unsigned int flags,
+				 framevec_revoke_fn revoke, void *priv)
+{
+	unsigned long end, nr_segs, nr_charge;
+	static atomic_long_t next_id;
+	struct framevec *fv;
+	int ret;
+
+	if (flags & ~FRAMEVEC_VALID_FLAGS) {
+		fv_user_err("unknown import flags %#x", flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	if (!length) {
+		fv_user_err("zero-length import; pass the buffer's size");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(length)) {
+		fv_user_err("import %#lx+%#lx is not page aligned; align address and length to %lu bytes",
+			    start, length, PAGE_SIZE);
+		return ERR_PTR(-EINVAL);
+	}
+	if (check_add_overflow(start, length, &end)) {
+		fv_user_err("import %#lx+%#lx wraps around the address space", start, length);
+		return ERR_PTR(-EOVERFLOW);
+	}
+	if (end > mm->task_size) {
+		fv_user_err("import %#lx-%#lx ends beyond the user address space", start, end);
+		return ERR_PTR(-EFAULT);
+	}
+	if (length >> PAGE_SHIFT > framevec_max_import_pages) {
+		fv_user_err("import of %lu pages is over max_import_pages=%lu; split it or raise the module parameter",
+			    length >> PAGE_SHIFT, framevec_max_import_pages);
+		return ERR_PTR(-EFBIG);
+	}
+
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = framevec_check_range(mm, start, end, flags, &nr_segs, &nr_charge);
+	if (ret)
+		goto out_unlock;
+	ret = framevec_charge(mm, nr_charge);
+	if (ret)
+		goto out_unlock;
+
+	fv = kzalloc(struct_size(fv, segs, nr_segs), GFP_KERNEL_ACCOUNT);
+	if (!fv) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	fv->nr_segs = nr_segs;
+	fv->mm = mm;
+	fv->flags = flags;
+	fv->start = start;
+	fv->nr_charged = nr_charge;
+	fv->revoke = revoke;
+	fv->revoke_priv = priv;
+	mutex_init(&fv->lock);
+	atomic_set(&fv->nr_maps, 0);
+
+	ret = framevec_import_segs(fv, mm, end);
+	if (ret)
+		goto err_free;
+	mmap_read_unlock(mm);
+
+	/* Give back the slack of the doubling growth: metadata is exact. */
+	if (fv->runs_cap > fv->nr_runs) {
+		u64 *runs = kvrealloc(fv->runs, array_size(fv->nr_runs, sizeof(u64)),
+				      GFP_KERNEL_ACCOUNT);
+
+		if (runs) {
+			fv->runs = runs;
+			fv->runs_cap = fv->nr_runs;
+		}
+	}
+	mmgrab(mm);
+	fv->id = atomic_long_inc_return(&next_id);
+	framevec_stats_add(fv);
+	return fv;
+
+err_free:
+	kvfree(fv->runs);
+	mutex_destroy(&fv->lock);
+	kfree(fv);
+err_uncharge:
+	framevec_uncharge(mm, nr_charge);
+out_unlock:
+	mmap_read_unlock(mm);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(framevec_import);
+
+/**
+ * framevec_release() - drop every reference a framevec holds and free it
+ * @fv: the framevec, or NULL
+ *
+ * Every device mapping and vmap must have been undone; a leftover one is a
+ * bug of the importer and WARNs. Uncharges RLIMIT_MEMLOCK.
+ *
+ * Context: process context, may sleep. Cannot fail, allocates nothing.
+ */
+void framevec_release(struct framevec *fv)
+{
+	if (!fv)
+		return;
+	WARN_ON(atomic_read(&fv->nr_maps));
+	framevec_stats_del(fv);
+	framevec_release_segs(fv, fv->nr_segs);
+	framevec_uncharge(fv->mm, fv->nr_charged);
+	mmdrop(fv->mm);
+	kvfree(fv->runs);
+	mutex_destroy(&fv->lock);
+	kfree(fv);
+}
+EXPORT_SYMBOL_GPL(framevec_release);
+
+/**
+ * framevec_nr_pages() - number of pages a framevec holds
+ * @fv: the framevec
+ *
+ * Return: its length in PAGE_SIZE pages.
+ */
+unsigned long framevec_nr_pages(const struct framevec *fv)
+{
+	return fv->nr_pages;
+}
+EXPORT_SYMBOL_GPL(framevec_nr_pages);
+
+/**
+ * framevec_is_revoked() - has the memory been taken away?
+ * @fv: the framevec
+ *
+ * Return: true once a source revoked @fv; maps then fail with -ENODEV.
+ */
+bool framevec_is_revoked(const struct framevec *fv)
+{
+	return READ_ONCE(fv->revoked);
+}
+EXPORT_SYMBOL_GPL(framevec_is_revoked);
+
+static void framevec_fill_run(struct framevec_iter *it, struct framevec_run *run)
+{
+	const struct framevec_seg *seg = &it->fv->segs[it->seg];
+	u64 packed = it->fv->runs[it->run];
+
+	run->pfn = framevec_run_pfn(packed);
+	run->nr_pages = framevec_run_pages(packed);
+	run->source = seg->ops->id;
+	run->mem_type = seg->mem_type;
+}
+
+/**
+ * framevec_run_first() - start iterating the runs of a framevec
+ * @it: the cursor to set up
+ * @fv: the framevec
+ * @run: filled with the first run
+ *
+ * Runs come in address order; each is physically contiguous and belongs to
+ * one source. Use: for (ok = framevec_run_first(); ok; ok = framevec_run_next()).
+ *
+ * Return: false if @fv has no runs (never the case for an imported framevec).
+ */
+bool framevec_run_first(struct framevec_iter *it, const struct framevec *fv,
+			struct framevec_run *run)
+{
+	it->fv = fv;
+	it->seg = 0;
+	it->run = 0;
+	if (!fv->nr_runs)
+		return false;
+	framevec_fill_run(it, run);
+	return true;
+}
+EXPORT_SYMBOL_GPL(framevec_run_first);
+
+/**
+ * framevec_run_next() - advance to the next run
+ * @it: the cursor from framevec_run_first()
+ * @run: filled with the next run
+ *
+ * Return: false when there are no more runs; @run is then unchanged.
+ */
+bool framevec_run_next(struct framevec_iter *it, struct framevec_run *run)
+{
+	const struct framevec *fv = it->fv;
+
+	if (it->run + 1 >= fv->nr_runs)
+		return false;
+	it->run++;
+	while (it->run >= fv->segs[it->seg].first_run + fv->segs[it->seg].nr_runs)
+		it->seg++;
+	framevec_fill_run(it, run);
+	return true;
+}
+EXPORT_SYMBOL_GPL(framevec_run_next);
+
+/* Number of scatterlist entries for the runs, each at most @max_seg bytes */
+static unsigned long framevec_sg_entries(const struct framevec *fv,
+					 unsigned long max_seg_pages)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < fv->nr_runs; i++)
+		n += DIV_ROUND_UP(framevec_run_pages(fv->runs[i]), max_seg_pages);
+	return n;
+}
+
+/**
+ * framevec_map() - map a framevec for DMA by a device
+ * @fv: the framevec
+ * @dev: the device that will access the memory
+ * @dir: the direction of the transfers
+ *
+ * Builds an sg_table of the runs (split to the device's maximum segment size)
+ * and maps it with dma_map_sgtable(). A framevec imported without
+ * FRAMEVEC_WRITE cannot be mapped for a device that writes.
+ *
+ * Context: process context, may sleep.
+ * Return: the mapped table, to be passed to framevec_unmap(), or an ERR_PTR:
+ * -ENODEV if the memory was revoked, -EACCES for a write mapping of a
+ * read-only import, -EOPNOTSUPP for MMIO memory, -ENOMEM, or the DMA API's
+ * errno. Nothing is left mapped on failure.
+ */
+struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
+			      enum dma_data_direction dir)
+{
+	unsigned long max_seg_pages, i, n;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	int ret;
+
+	if (dir != DMA_TO_DEVICE && !(fv->flags & FRAMEVEC_WRITE))
+		return ERR_PTR(-EACCES);
+	for (i = 0; i < fv->nr_segs; i++)
+		if (fv->segs[i].mem_type != FRAMEVEC_MEM_RAM)
+			return ERR_PTR(-EOPNOTSUPP);
+
+	max_seg_pages = min_t(unsigned int, dma_get_max_seg_size(dev), SZ_1G) >> PAGE_SHIFT;
+	max_seg_pages = max(1UL, max_seg_pages);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&fv->lock);
+	if (fv->revoked) {
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	ret = sg_alloc_table(sgt, framevec_sg_entries(fv, max_seg_pages), GFP_KERNEL);
+	if (ret)
+		goto err_unlock;
+	sg = sgt->sgl;
+	for (i = 0; i < fv->nr_runs; i++) {
+		unsigned long pfn = framevec_run_pfn(fv->runs[i]);
+		unsigned long left = framevec_run_pages(fv->runs[i]);
+
+		for (; left; left -= n, pfn += n, sg = sg_next(sg)) {
+			n = min(left, max_seg_pages);
+			sg_set_page(sg, pfn_to_page(pfn), n << PAGE_SHIFT, 0);
+		}
+	}
+	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	if (ret)
+		goto err_free_table;
+	atomic_inc(&fv->nr_maps);
+	atomic64_inc(&framevec_stats.device_maps);
+	mutex_unlock(&fv->lock);
+	return sgt;
+
+err_free_table:
+	sg_free_table(sgt);
+err_unlock:
+	mutex_unlock(&fv->lock);
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(framevec_map);
+
+/**
+ * framevec_unmap() - undo framevec_map()
+ * @fv: the framevec
+ * @dev: the device given to framevec_map()
+ * @sgt: the table it returned
+ * @dir: the direction given to framevec_map()
+ *
+ * Context: process context, may sleep. Cannot fail.
+ */
+void framevec_unmap(struct framevec *fv, struct device *dev,
+		    struct sg_table *sgt, enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+	atomic64_dec(&framevec_stats.device_maps);
+	atomic_dec(&fv->nr_maps);
+}
+EXPORT_SYMBOL_GPL(framevec_unmap);
+
+/**
+ * framevec_vmap() - map a framevec into the kernel's address space
+ * @fv: the framevec
+ * @map: set to the virtually contiguous mapping
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -ENODEV if revoked, -EOPNOTSUPP for memory without struct page,
+ * or -ENOMEM. @map is unchanged on failure.
+ */
+int framevec_vmap(struct framevec *fv, struct iosys_map *map)
+{
+	struct page **pages;
+	unsigned long i, j, n = 0;
+	void *vaddr;
+	int ret = 0;
+
+	for (i = 0; i < fv->nr_runs; i++)
+		if (!pfn_valid(framevec_run_pfn(fv->runs[i])))
+			return -EOPNOTSUPP;
+	for (i = 0; i < fv->nr_segs; i++)
+		if (fv->segs[i].mem_type != FRAMEVEC_MEM_RAM)
+			return -EOPNOTSUPP;
+
+	pages = kvmalloc_array(fv->nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < fv->nr_runs; i++)
+		for (j = 0; j < framevec_run_pages(fv->runs[i]); j++)
+			pages[n++] = pfn_to_page(framevec_run_pfn(fv->runs[i]) + j);
+
+	mutex_lock(&fv->lock);
+	if (fv->revoked) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	vaddr = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	if (!vaddr) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	iosys_map_set_vaddr(map, vaddr);
+	atomic_inc(&fv->nr_maps);
+out_unlock:
+	mutex_unlock(&fv->lock);
+	kvfree(pages);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(framevec_vmap);
+
+/**
+ * framevec_vunmap() - undo framevec_vmap()
+ * @fv: the framevec
+ * @map: the mapping framevec_vmap() set
+ *
+ * Context: process context, may sleep. Cannot fail.
+ */
+void framevec_vunmap(struct framevec *fv, struct iosys_map *map)
+{
+	vunmap(map->vaddr);
+	iosys_map_clear(map);
+	atomic_dec(&fv->nr_maps);
+}
+EXPORT_SYMBOL_GPL(framevec_vunmap);

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * framevec internals shared by the core, the sources and the front ends.
+ */
+#ifndef _FRAMEVEC_INTERNAL_H
+#define _FRAMEVEC_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/framevec.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/ratelimit.h>
+
+/*
+ * One run is packed into a u64: the pfn in the high bits, (nr_pages - 1) in
+ * the low FRAMEVEC_RUN_LEN_BITS. Longer runs are split. This is what keeps
+ * the worst case (no two pages contiguous) at 8 bytes of metadata per page.
+ */
+#define FRAMEVEC_RUN_LEN_BITS	20
+#define FRAMEVEC_RUN_MAX_PAGES	BIT(FRAMEVEC_RUN_LEN_BITS)
+
+struct framevec;
+struct framevec_seg;
+
+/**
+ * struct framevec_source_ops - one kind of memory framevec knows how to hold
+ * @id: which source this is
+ * @name: short name, used in logs and debugfs
+ * @pins_pages: the pages this source holds are charged to RLIMIT_MEMLOCK
+ * @check: decide, taking no reference, whether this source takes
+ *	[@start, @end) of @vma. Returns 0 to take it, -ENOENT if the VMA is not
+ *	of its kind, or the errno to refuse the import with (after logging one
+ *	rate-limited line). Called with the mmap lock held for read.
+ * @import: take references on [@start, @end) of @vma and add its frames
+ *	with framevec_add_pfns(). Called with the mmap lock held for read. On
+ *	failure it must have released everything it took for @seg.
+ * @release: drop every reference held for @seg. Cannot fail. May sleep.
+ */
+struct framevec_source_ops {
+	enum framevec_source id;
+	const char *name;
+	bool pins_pages;
+	int (*check)(struct vm_area_struct *vma, unsigned long start,
+		     unsigned long end, unsigned int flags);
+	int (*import)(struct framevec *fv, struct framevec_seg *seg,
+		      struct vm_area_struct *vma, unsigned long start,
+		      unsigned long end);
+	void (*release)(struct framevec *fv, struct framevec_seg *seg);
+};
+
+/**
+ * struct framevec_seg - the part of a framevec held by one source
+ * @ops: the source holding it
+ * @priv: the source's reference (a dma-buf, an exporter range, ...)
+ * @first_run: index of its first run in framevec->runs
+ * @nr_runs: number of runs
+ * @nr_pages: number of pages
+ * @mem_type: RAM or MMIO
+ */
+struct framevec_seg {
+	const struct framevec_source_ops *ops;
+	void *priv;
+	unsigned long first_run;
+	unsigned long nr_runs;
+	unsigned long nr_pages;
+	enum framevec_mem_type mem_type;
+};
+
+/**
+ * struct framevec - see framevec_core.c for lifetime and locking
+ * @node: entry in the list of live framevecs (debugfs), under fv_list_lock
+ * @id: number for debugfs, unique while the module is loaded
+ * @mm: the imported mm, mmgrab()ed while pages are charged to it
+ * @flags: FRAMEVEC_* import flags
+ * @start: first imported user address
+ * @nr_pages: total pages imported
+ * @nr_charged: pages charged to @mm->pinned_vm
+ * @runs: packed runs, see FRAMEVEC_RUN_LEN_BITS
+ * @nr_runs: runs in use
+ * @runs_cap: runs allocated
+ * @lock: serializes revocation against map/unmap/vmap
+ * @revoked: the memory was revoked; maps fail with -ENODEV
+ * @nr_maps: live device mappings and vmaps, checked at release
+ * @revoke: importer's revocation callback, may be NULL
+ * @revoke_priv: its argument
+ * @nr_segs: number of segments
+ * @segs: the segments, in address order
+ */
+struct framevec {
+	struct list_head node;
+	unsigned long id;
+	struct mm_struct *mm;
+	unsigned int flags;
+	unsigned long start;
+	unsigned long nr_pages;
+	unsigned long nr_charged;
+	u64 *runs;
+	unsigned long nr_runs;
+	unsigned long runs_cap;
+	struct mutex lock; /* revoked vs map/unmap/vmap */
+	bool revoked;
+	atomic_t nr_maps;
+	framevec_revoke_fn revoke;
+	void *revoke_priv;
+	unsigned long nr_segs;
+	struct framevec_seg segs[] __counted_by(nr_segs);
+};
+
+static inline unsigned long framevec_run_pfn(u64 run)
+{
+	return run >> FRAMEVEC_RUN_LEN_BITS;
+}
+
+static inline unsigned long framevec_run_pages(u64 run)
+{
+	return (run & (FRAMEVEC_RUN_MAX_PAGES - 1)) + 1;
+}
+
+int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
+		      unsigned long pfn, unsigned long nr_pages);
+
+/* Sources */
+extern const struct framevec_source_ops framevec_pages_source;
+
+/* Module parameters */
+extern unsigned long framevec_max_import_pages;
+
+/* Statistics (framevec_stats.c) */
+struct framevec_stats {
+	atomic64_t live_framevecs;
+	atomic64_t live_dmabufs;
+	atomic64_t pinned_pages;
+	atomic64_t device_maps;
+	atomic64_t refs[FRAMEVEC_NR_SOURCES];
+};
+
+extern struct framevec_stats framevec_stats;
+
+void framevec_stats_add(struct framevec *fv);
+void framevec_stats_del(struct framevec *fv);
+int framevec_debugfs_init(void);
+void framevec_debugfs_exit(void);
+
+/* Front ends */
+struct dma_buf *framevec_export_dmabuf(struct framevec *fv);
+int framevec_chardev_init(void);
+void framevec_chardev_exit(void);
+
+/* One rate-limited line per user-caused error, saying what to do. */
+#define fv_user_err(fmt, ...) \
+	pr_info_ratelimited("framevec: " fmt "\n", ##__VA_ARGS__)
+
+#endif /* _FRAMEVEC_INTERNAL_H */

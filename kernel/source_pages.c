@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * framevec pages source: memory with struct page (anonymous, THP, hugetlb,
+ * shmem/memfd, file mappings).
+ *
+ * Object. Each page of the segment carries one FOLL_PIN | FOLL_LONGTERM pin;
+ * the segment's runs are the pinned pfns. Long-term pins make GUP migrate
+ * pages out of ZONE_MOVABLE and CMA first, so those zones keep working.
+ *
+ * Lifetime. Pinned in framevec_pages_import(), unpinned run by run in
+ * framevec_pages_release(), dirtied there if the import was for writing.
+ *
+ * Locking. Import runs with the mmap lock held for read and passes no
+ * "locked" pointer, so GUP never drops the lock and the VMA stays valid.
+ */
+#include <linux/backing-dev.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/shmem_fs.h>
+
+#include "framevec_internal.h"
+
+#define FRAMEVEC_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+static int framevec_pages_check(struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, unsigned int flags)
+{
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		return -ENOENT;
+	if (vma_is_fsdax(vma)) {
+		fv_user_err("range %#lx-%#lx is fs-dax, which the kernel cannot pin long-term; copy it or use an ordinary mapping",
+			    start, end);
+		return -EOPNOTSUPP;
+	}
+	/* The kernel refuses long-term write pins where writeback tracks dirt. */
+	if ((flags & FRAMEVEC_WRITE) && (vma->vm_flags & VM_SHARED) &&
+	    vma->vm_file && !shmem_mapping(vma->vm_file->f_mapping) &&
+	    !is_vm_hugetlb_page(vma) &&
+	    mapping_can_writeback(vma->vm_file->f_mapping)) {
+		fv_user_err("range %#lx-%#lx is a writable shared mapping of a regular file, which cannot be pinned long-term for writing; use memfd/shmem or MAP_PRIVATE",
+			    start, end);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static void framevec_pages_unpin(struct framevec *fv, struct framevec_seg *seg)
+{
+	bool dirty = fv->flags & FRAMEVEC_WRITE;
+	unsigned long i;
+
+	for (i = seg->first_run; i < seg->first_run + seg->nr_runs; i++)
+		unpin_user_page_range_dirty_lock(pfn_to_page(framevec_run_pfn(fv->runs[i])),
+						 framevec_run_pages(fv->runs[i]), dirty);
+	atomic64_sub(seg->nr_pages, &framevec_stats.pinned_pages);
+}
+
+static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
+				 struct vm_area_struct *vma, unsigned long start,
+				 unsigned long end)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned long addr = start, i;
+	struct page **pages;
+	long pinned;
+	int ret = 0;
+
+	mmap_assert_locked(vma->vm_mm);
+	if (fv->flags & FRAMEVEC_WRITE)
+		gup_flags |= FOLL_WRITE;
+	seg->mem_type = FRAMEVEC_MEM_RAM;
+
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (addr < end) {
+		unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PIN_BATCH);
+
+		pinned = pin_user_pages_remote(vma->vm_mm, addr, n, gup_flags,
+					       pages, NULL);
+		if (pinned <= 0) {
+			ret = pinned ? pinned : -EFAULT;
+			fv_user_err("cannot pin %#lx long-term (error %d): secretmem, device memory and some file mappings cannot be pinned; use anonymous memory or memfd",
+				    addr, ret);
+			goto err_unpin;
+		}
+		atomic64_add(pinned, &framevec_stats.pinned_pages);
+		for (i = 0; i < pinned; i++) {
+			ret = framevec_add_pfns(fv, seg, page_to_pfn(pages[i]), 1);
+			if (ret) {
+				/* pages [i, pinned) are not recorded in a run yet */
+				unpin_user_pages(pages + i, pinned - i);
+				atomic64_sub(pinned - i, &framevec_stats.pinned_pages);
+				goto err_unpin;
+			}
+		}
+		addr += pinned << PAGE_SHIFT;
+	}
+	free_page((unsigned long)pages);
+	return 0;
+
+err_unpin:
+	framevec_pages_unpin(fv, seg);
+	free_page((unsigned long)pages);
+	return ret;
+}
+
+static void framevec_pages_release(struct framevec *fv, struct framevec_seg *seg)
+{
+	framevec_pages_unpin(fv, seg);
+}
+
+const struct framevec_source_ops framevec_pages_source = {
+	.id = FRAMEVEC_SOURCE_PAGES,
+	.name = "pages",
+	.pins_pages = true,
+	.check = framevec_pages_check,
+	.import = framevec_pages_import,
+	.release = framevec_pages_release,
+};

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Host side of `make check`: run every VM suite of tests/suites.conf and the
+# harness's own tests, count TAP results, print one closing line
+#   N passed, N failed, N skipped
+# and exit non-zero on any failure. SUITES="a b" runs only those suites.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+logs=$top/build/logs
+mkdir -p "$logs"
+pass=0 fail=0 skip=0
+
+while read -r name profile timeout cmd; do
+	case $name in ''|'#'*) continue ;; esac
+	if [ -n "${SUITES:-}" ] && ! grep -qw -- "$name" <<<"$SUITES"; then continue; fi
+	echo "== suite $name (profile $profile)"
+	bash "$top/vm/run.sh" -p "$profile" -t "$timeout" -l "$logs/$name.log" -- "$cmd" \
+		>"$logs/$name.tap" 2>"$logs/$name.err"
+	rc=$?
+	sed 's/^/  | /' "$logs/$name.err"
+	tap=$logs/$name.tap
+	ok_here=$(grep -cE '^ok [0-9]+ ' "$tap")
+	skip_here=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
+	failed_here=$(grep -cE '^not ok [0-9]+ ' "$tap")
+	tests_here=$((ok_here + failed_here))
+	pass=$((pass + ok_here - skip_here)) skip=$((skip + skip_here)) fail=$((fail + failed_here))
+	grep -E '^not ok [0-9]+ |^# SKIP|^ok [0-9]+ .*# SKIP' "$tap" | sed "s/^/  [$name] /"
+	echo "  $((ok_here - skip_here)) passed, $failed_here failed, $skip_here skipped"
+	if [ "$rc" -ne 0 ] && [ "$failed_here" -eq 0 ]; then
+		# the guest or the kernel failed outside any single test
+		echo "  [$name] FAIL: suite exited $rc with $tests_here test results (output: $logs/$name.tap)"
+		fail=$((fail + 1))
+	elif [ "$tests_here" -eq 0 ]; then
+		echo "  [$name] FAIL: no test results (output: $logs/$name.tap)"
+		fail=$((fail + 1))
+	fi
+done <"$top/tests/suites.conf"
+
+if [ -z "${SUITES:-}" ] || grep -qw harness <<<"$SUITES"; then
+	for t in "$top"/tests/harness/test-*.sh; do
+		n=$(basename "$t" .sh)
+		if bash "$t" >"$logs/$n.out" 2>&1; then
+			echo "ok harness $n"
+			pass=$((pass + 1))
+		else
+			echo "not ok harness $n (output: $logs/$n.out)"
+			sed 's/^/  | /' "$logs/$n.out" | tail -n 15
+			fail=$((fail + 1))
+		fi
+	done
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

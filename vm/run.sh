@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the Debian 6.12 kernel under QEMU TCG with the framevec initramfs and
+# run one command in the guest.
+#
+# usage: vm/run.sh [-p PROFILE] [-t SECONDS] [-f DIR] [-l LOG] [-i] -- CMD...
+#   -p  machine profile(s) joined with '+': plain, iommu, edu, ivshmem, movable
+#   -t  hard timeout in seconds (default 300)
+#   -f  directory whose files are copied to /fv in the guest
+#   -l  where to keep the guest's kernel log (default build/logs/last.log)
+#   -i  interactive shell on this terminal instead of CMD
+#
+# Prints the command's output (the guest's second serial port), then exits
+# with the command's exit code, or: 124 if the guest did not finish in time,
+# 125 if the kernel log shows an oops/WARN/BUG/KASAN/lockdep/DMAR fault,
+# 126 if the guest died without reporting an exit code.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+profile=plain timeout=300 files= log= interactive=
+while getopts "p:t:f:l:i" opt; do
+	case $opt in
+	p) profile=$OPTARG ;;
+	t) timeout=$OPTARG ;;
+	f) files=$OPTARG ;;
+	l) log=$OPTARG ;;
+	i) interactive=1 ;;
+	*) sed -n '3,17p' "$0" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+
+kver=${KVER:-$("$top/scripts/kver.sh")}
+base=${INITRAMFS:-$top/build/initramfs.cpio.gz}
+[ -e "$base" ] || { echo "vm: $base missing; run 'make initramfs'" >&2; exit 2; }
+mkdir -p "$top/build/logs"
+log=${log:-$top/build/logs/last.log}
+out=${log%.log}.out
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Per-run overlay: the kernel unpacks concatenated cpio archives in order.
+mkdir -p "$work/root/fv"
+if [ -n "$files" ]; then
+	cp -a "$files/." "$work/root/fv/"
+fi
+if [ -n "$interactive" ]; then
+	touch "$work/root/fv/interactive"
+else
+	printf '%s\n' "$*" >"$work/root/fv/cmd.sh"
+fi
+(cd "$work/root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$work/overlay.cpio.gz"
+cat "$base" "$work/overlay.cpio.gz" >"$work/initramfs.cpio.gz"
+
+machine=pc mem=2G append=
+devices=()
+IFS=+ read -ra parts <<<"$profile"
+for p in "${parts[@]}"; do
+	case $p in
+	plain) ;;
+	iommu)
+		machine=q35
+		devices+=(-device intel-iommu)
+		append+=" intel_iommu=on iommu.strict=1 iommu.passthrough=0"
+		;;
+	edu) devices+=(-device edu) ;;
+	ivshmem)
+		devices+=(-object "memory-backend-file,id=fvshm,size=4M,share=on,mem-path=$work/ivshmem"
+			  -device ivshmem-plain,memdev=fvshm)
+		;;
+	movable) append+=" movablecore=1G" ;;
+	*) echo "vm: unknown profile '$p' (plain, iommu, edu, ivshmem, movable)" >&2; exit 2 ;;
+	esac
+done
+
+cmdline="console=ttyS0,115200 rdinit=/init panic=-1 oops=panic panic_on_warn=1"
+cmdline+=" page_poison=1 slub_debug=FZPU mitigations=off tsc=unstable"
+cmdline+=" loglevel=7 printk.devkmsg=on$append"
+
+qemu=(qemu-system-x86_64 -machine "$machine" -accel tcg -cpu max -smp 2 -m "$mem"
+      -kernel "/boot/vmlinuz-$kver" -initrd "$work/initramfs.cpio.gz"
+      -append "$cmdline" -display none -no-reboot -nodefaults "${devices[@]}")
+
+if [ -n "$interactive" ]; then
+	exec "${qemu[@]}" -serial mon:stdio -serial null
+fi
+
+: >"$out"
+timeout -k 5 "$timeout" "${qemu[@]}" -monitor none \
+	-serial "file:$log" -serial "file:$out" </dev/null >"$work/qemu.err" 2>&1
+qrc=$?
+tr -d '\r' <"$out" | grep -v '^FRAMEVEC-VM-EXIT ' || true
+
+if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+	echo "vm: FAIL: guest did not finish within ${timeout}s (killed); kernel log: $log" >&2
+	tail -n 5 "$log" | sed 's/^/vm:   | /' >&2
+	exit 124
+fi
+if ! "$here/check-log.sh" "$log"; then
+	exit 125
+fi
+rc=$(tr -d '\r' <"$out" | sed -n 's/^FRAMEVEC-VM-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "vm: FAIL: guest stopped without reporting an exit code (qemu exit $qrc); kernel log: $log" >&2
+	sed 's/^/vm:   qemu: /' "$work/qemu.err" >&2
+	tail -n 5 "$log" | sed 's/^/vm:   | /' >&2
+	exit 126
+fi
+exit "$rc"
