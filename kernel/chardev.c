@@ -29,7 +29,6 @@ static long framevec_ioctl_import(void __user *uarg)
 {
 	struct framevec_import args;
 	struct dma_buf *dmabuf;
-	struct framevec *fv;
 	u32 usize;
 	int fd, ret;
 
@@ -58,18 +57,11 @@ static long framevec_ioctl_import(void __user *uarg)
 	if (args.addr > ULONG_MAX || args.length > ULONG_MAX)
 		return -EOVERFLOW;
 
-	fv = framevec_import(current->mm, args.addr, args.length,
-			     (args.flags & FRAMEVEC_IMPORT_WRITE) ? FRAMEVEC_WRITE : 0,
-			     NULL, NULL);
-	if (IS_ERR(fv))
-		return PTR_ERR(fv);
-
-	dmabuf = framevec_export_dmabuf(fv);
-	if (IS_ERR(dmabuf)) {
-		framevec_release(fv);
+	dmabuf = framevec_import_dmabuf(current->mm, args.addr, args.length,
+					(args.flags & FRAMEVEC_IMPORT_WRITE) ?
+					FRAMEVEC_WRITE : 0);
+	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	}
-	/* from here on the dma-buf owns the framevec */
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {

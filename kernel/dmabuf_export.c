@@ -4,7 +4,11 @@
  *
  * Object. struct framevec_dmabuf ties one dma-buf to one framevec and owns
  * it: the framevec is released by the dma-buf's release op, when the last
- * file reference and the last importer are gone.
+ * file reference and the last importer are gone. It is also the framevec's
+ * importer: its revoke callback zaps every user mmap of the dma-buf and
+ * sends move_notify to the dma-buf's importers. A framevec that can be
+ * revoked therefore accepts only dynamic importers (with move_notify);
+ * static ones could not be made to stop.
  *
  * Lifetime. Each attachment's mapping is an sg_table from framevec_map(),
  * stored in attach->priv between map and unmap. vmap is reference counted by
@@ -13,7 +17,9 @@
  *
  * Locking. The dma-buf core calls map/unmap/vmap/vunmap with the
  * reservation lock held (asserted below); begin/end_cpu_access take it to
- * walk the attachments.
+ * walk the attachments. fvd->lock orders revocation against export and
+ * release: fvd->lock, then the reservation lock. fvd->dmabuf is set once the
+ * dma-buf exists and cleared at its release, under fvd->lock.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -27,7 +33,22 @@
 
 struct framevec_dmabuf {
 	struct framevec *fv;
+	struct mutex lock; /* fvd->dmabuf vs. revocation */
+	struct dma_buf *dmabuf;
 };
+
+static int framevec_dmabuf_attach(struct dma_buf *dmabuf,
+				  struct dma_buf_attachment *attach)
+{
+	struct framevec_dmabuf *fvd = dmabuf->priv;
+
+	if (fvd->fv->revocable && !dma_buf_attachment_is_dynamic(attach)) {
+		fv_user_err("%s cannot take this dma-buf: its memory can be revoked and the importer has no move_notify",
+			    dev_name(attach->dev));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
 
 static struct sg_table *framevec_dmabuf_map(struct dma_buf_attachment *attach,
 					    enum dma_data_direction dir)
@@ -57,7 +78,12 @@ static void framevec_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct framevec_dmabuf *fvd = dmabuf->priv;
 
+	/* waits for a revocation in progress; none will use the dma-buf after */
+	mutex_lock(&fvd->lock);
+	fvd->dmabuf = NULL;
+	mutex_unlock(&fvd->lock);
 	framevec_release(fvd->fv);
+	mutex_destroy(&fvd->lock);
 	kfree(fvd);
 	atomic64_dec(&framevec_stats.live_dmabufs);
 }
@@ -153,6 +179,7 @@ static int framevec_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 }
 
 static const struct dma_buf_ops framevec_dmabuf_ops = {
+	.attach = framevec_dmabuf_attach,
 	.map_dma_buf = framevec_dmabuf_map,
 	.unmap_dma_buf = framevec_dmabuf_unmap,
 	.release = framevec_dmabuf_release,
@@ -163,35 +190,75 @@ static const struct dma_buf_ops framevec_dmabuf_ops = {
 	.end_cpu_access = framevec_dmabuf_end_cpu_access,
 };
 
+/* The framevec's importer callback: make every user of the dma-buf stop. */
+static void framevec_dmabuf_revoke(struct framevec *fv, void *priv)
+{
+	struct framevec_dmabuf *fvd = priv;
+	struct dma_buf *dmabuf;
+
+	mutex_lock(&fvd->lock);
+	dmabuf = fvd->dmabuf;
+	if (dmabuf) {
+		/* user mmaps: later faults get SIGBUS, new mmaps -ENODEV */
+		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+		dma_resv_lock(dmabuf->resv, NULL);
+		dma_buf_move_notify(dmabuf);
+		dma_resv_unlock(dmabuf->resv);
+	}
+	mutex_unlock(&fvd->lock);
+}
+
 /**
- * framevec_export_dmabuf() - wrap a framevec in a new dma-buf
- * @fv: the framevec; on success the dma-buf owns it
+ * framevec_import_dmabuf() - import a user range and wrap it in a dma-buf
+ * @mm: the address space (the caller's)
+ * @start: page aligned start
+ * @length: page aligned length
+ * @flags: FRAMEVEC_* import flags
  *
- * Return: the dma-buf (one file reference), or an ERR_PTR with @fv still
- * owned by the caller.
+ * Return: the dma-buf (one file reference), which owns the framevec, or an
+ * ERR_PTR with nothing held (see framevec_import() for the errnos).
  */
-struct dma_buf *framevec_export_dmabuf(struct framevec *fv)
+struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
+				       unsigned long length, unsigned int flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct framevec_dmabuf *fvd;
 	struct dma_buf *dmabuf;
+	int ret;
 
 	fvd = kzalloc(sizeof(*fvd), GFP_KERNEL);
 	if (!fvd)
 		return ERR_PTR(-ENOMEM);
-	fvd->fv = fv;
+	mutex_init(&fvd->lock);
+
+	fvd->fv = framevec_import(mm, start, length, flags,
+				  framevec_dmabuf_revoke, fvd);
+	if (IS_ERR(fvd->fv)) {
+		ret = PTR_ERR(fvd->fv);
+		goto err_free;
+	}
 
 	exp_info.exp_name = "framevec";
 	exp_info.owner = THIS_MODULE;
 	exp_info.ops = &framevec_dmabuf_ops;
-	exp_info.size = framevec_nr_pages(fv) << PAGE_SHIFT;
+	exp_info.size = framevec_nr_pages(fvd->fv) << PAGE_SHIFT;
 	exp_info.flags = O_RDWR;
 	exp_info.priv = fvd;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
-		kfree(fvd);
-		return dmabuf;
+		ret = PTR_ERR(dmabuf);
+		goto err_release;
 	}
+	mutex_lock(&fvd->lock);
+	fvd->dmabuf = dmabuf;
+	mutex_unlock(&fvd->lock);
 	atomic64_inc(&framevec_stats.live_dmabufs);
 	return dmabuf;
+
+err_release:
+	framevec_release(fvd->fv);
+err_free:
+	mutex_destroy(&fvd->lock);
+	kfree(fvd);
+	return ERR_PTR(ret);
 }

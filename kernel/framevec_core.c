@@ -49,7 +49,7 @@ static const struct framevec_source_ops *const framevec_sources[] = {
 
 /* Choose the source for one VMA piece; log and return an errno on refusal. */
 static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, unsigned int flags,
+				unsigned long end, unsigned int flags, bool can_revoke,
 				const struct framevec_source_ops **ops)
 {
 	unsigned int i;
@@ -70,9 +70,15 @@ static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
 		ret = framevec_sources[i]->check(vma, start, end, flags);
 		if (ret == -ENOENT)
 			continue;
-		if (!ret)
-			*ops = framevec_sources[i];
-		return ret;
+		if (ret)
+			return ret;
+		if (framevec_sources[i]->can_revoke && !can_revoke) {
+			fv_user_err("range %#lx-%#lx is %s memory its owner can revoke; the importer must pass a revoke callback",
+				    start, end, framevec_sources[i]->name);
+			return -EOPNOTSUPP;
+		}
+		*ops = framevec_sources[i];
+		return 0;
 	}
 
 	fv_user_err("range %#lx-%#lx is VM_IO/VM_PFNMAP memory no framevec source holds a reference on; export it as a dma-buf, map it with framevec's iomem helper, or import in-kernel with a revoke callback",
@@ -86,7 +92,7 @@ static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
  * the pages that will be charged to RLIMIT_MEMLOCK.
  */
 static int framevec_check_range(struct mm_struct *mm, unsigned long start,
-				unsigned long end, unsigned int flags,
+				unsigned long end, unsigned int flags, bool can_revoke,
 				unsigned long *nr_segs, unsigned long *nr_charge)
 {
 	const struct framevec_source_ops *ops;
@@ -105,7 +111,7 @@ static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 			return -EFAULT;
 		}
 		piece_end = min(end, vma->vm_end);
-		ret = framevec_pick_source(vma, addr, piece_end, flags, &ops);
+		ret = framevec_pick_source(vma, addr, piece_end, flags, can_revoke, &ops);
 		if (ret)
 			return ret;
 		(*nr_segs)++;
@@ -217,7 +223,8 @@ static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
 		/* framevec_check_range() saw every piece under the same lock */
 		vma = vma_lookup(mm, addr);
 		piece_end = min(end, vma->vm_end);
-		ret = framevec_pick_source(vma, addr, piece_end, fv->flags, &seg->ops);
+		ret = framevec_pick_source(vma, addr, piece_end, fv->flags,
+					   !!fv->revoke, &seg->ops);
 		if (ret)
 			goto err_release_segs;
 		seg->first_run = fv->nr_runs;
@@ -228,6 +235,7 @@ static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
 		}
 		atomic64_inc(&framevec_stats.refs[seg->ops->id]);
 		fv->nr_pages += seg->nr_pages;
+		fv->revocable |= seg->ops->can_revoke;
 		addr = piece_end;
 	}
 	return 0;
@@ -247,7 +255,9 @@ err_release_segs:
  * @priv: argument for @revoke
  *
  * Walks the VMAs of [@start, @start + @length) and has each held by the
- * source that understands it. User input and every VMA are checked before
+ * source that understands it. Memory whose owner can take it back (dma-buf,
+ * iomem exporter, other VM_PFNMAP) is imported only with a @revoke callback.
+ * User input and every VMA are checked before
  * the first reference is taken. Pinned pages are charged to @mm's
  * RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
  *
@@ -269,7 +279,8 @@ struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
 	int ret;
 
 	if (flags & ~FRAMEVEC_VALID_FLAGS) {
-		fv_user_err("unknown import flags %#x", flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
+		fv_user_err("unknown import flags %#x",
+			    flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 	if (!length) {
@@ -298,7 +309,7 @@ struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
 	ret = mmap_read_lock_killable(mm);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = framevec_check_range(mm, start, end, flags, &nr_segs, &nr_charge);
+	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs, &nr_charge);
 	if (ret)
 		goto out_unlock;
 	ret = framevec_charge(mm, nr_charge);
@@ -375,6 +386,30 @@ void framevec_release(struct framevec *fv)
 	kfree(fv);
 }
 EXPORT_SYMBOL_GPL(framevec_release);
+
+/**
+ * framevec_revoke() - the owner of some of the memory takes it back
+ * @fv: the framevec
+ *
+ * Called by a source. Marks @fv revoked, so that new maps and vmaps fail with
+ * -ENODEV, then runs the importer's revoke callback, which must stop every
+ * access before it returns. Only the first call has an effect. The source
+ * keeps its reference until framevec_release().
+ *
+ * Context: process context, may sleep; no framevec lock held.
+ */
+void framevec_revoke(struct framevec *fv)
+{
+	mutex_lock(&fv->lock);
+	if (fv->revoked) {
+		mutex_unlock(&fv->lock);
+		return;
+	}
+	WRITE_ONCE(fv->revoked, true);
+	mutex_unlock(&fv->lock);
+	if (fv->revoke)
+		fv->revoke(fv, fv->revoke_priv);
+}
 
 /**
  * framevec_nr_pages() - number of pages a framevec holds

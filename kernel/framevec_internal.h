@@ -28,6 +28,8 @@ struct framevec_seg;
  * @id: which source this is
  * @name: short name, used in logs and debugfs
  * @pins_pages: the pages this source holds are charged to RLIMIT_MEMLOCK
+ * @can_revoke: the owner can take the memory back (framevec_revoke()); an
+ *	import with such a segment needs an importer revoke callback
  * @check: decide, taking no reference, whether this source takes
  *	[@start, @end) of @vma. Returns 0 to take it, -ENOENT if the VMA is not
  *	of its kind, or the errno to refuse the import with (after logging one
@@ -36,11 +38,15 @@ struct framevec_seg;
  *	with framevec_add_pfns(). Called with the mmap lock held for read. On
  *	failure it must have released everything it took for @seg.
  * @release: drop every reference held for @seg. Cannot fail. May sleep.
+ *	A source that can revoke must, before it returns, wait for a
+ *	framevec_revoke() of this framevec in progress and make sure none
+ *	starts afterwards.
  */
 struct framevec_source_ops {
 	enum framevec_source id;
 	const char *name;
 	bool pins_pages;
+	bool can_revoke;
 	int (*check)(struct vm_area_struct *vma, unsigned long start,
 		     unsigned long end, unsigned int flags);
 	int (*import)(struct framevec *fv, struct framevec_seg *seg,
@@ -80,6 +86,7 @@ struct framevec_seg {
  * @nr_runs: runs in use
  * @runs_cap: runs allocated
  * @lock: serializes revocation against map/unmap/vmap
+ * @revocable: a segment's source can revoke (see @can_revoke)
  * @revoked: the memory was revoked; maps fail with -ENODEV
  * @nr_maps: live device mappings and vmaps, checked at release
  * @revoke: importer's revocation callback, may be NULL
@@ -99,6 +106,7 @@ struct framevec {
 	unsigned long nr_runs;
 	unsigned long runs_cap;
 	struct mutex lock; /* revoked vs map/unmap/vmap */
+	bool revocable;
 	bool revoked;
 	atomic_t nr_maps;
 	framevec_revoke_fn revoke;
@@ -119,6 +127,8 @@ static inline unsigned long framevec_run_pages(u64 run)
 
 int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 		      unsigned long pfn, unsigned long nr_pages);
+
+void framevec_revoke(struct framevec *fv);
 
 /* Sources */
 extern const struct framevec_source_ops framevec_pages_source;
@@ -143,7 +153,8 @@ int framevec_debugfs_init(void);
 void framevec_debugfs_exit(void);
 
 /* Front ends */
-struct dma_buf *framevec_export_dmabuf(struct framevec *fv);
+struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
+				       unsigned long length, unsigned int flags);
 int framevec_chardev_init(void);
 void framevec_chardev_exit(void);
 
