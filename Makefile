@@ -11,11 +11,11 @@ DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(shell comman
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
-SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare
+SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 
 KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c))
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
-TEST_MODULES := $(patsubst tests/modules/%.c,%.ko,$(wildcard tests/modules/*.c))
+TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
 GUEST_BINS := $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
 

@@ -47,43 +47,63 @@ static const struct framevec_source_ops *const framevec_sources[] = {
 #define FRAMEVEC_VALID_FLAGS	(FRAMEVEC_WRITE)
 #define FRAMEVEC_RUNS_MIN	16
 
-/* Choose the source for one VMA piece; log and return an errno on refusal. */
-static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, unsigned int flags, bool can_revoke,
-				const struct framevec_source_ops **ops)
+/**
+ * framevec_judge_vma() - which source would take a VMA, or why none would
+ * @vma: the VMA
+ * @flags: FRAMEVEC_* import flags
+ * @can_revoke: the importer passed a revoke callback
+ * @v: the verdict: the source, or an errno and a sentence saying what to do
+ *
+ * Takes no reference and logs nothing; used by the import and by explain.
+ * Context: mmap lock of @vma->vm_mm held.
+ * Return: 0 if a source takes @vma, else the errno an import would fail with.
+ */
+int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
+		       bool can_revoke, struct framevec_verdict *v)
 {
 	unsigned int i;
 	int ret;
 
-	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
-		fv_user_err("range %#lx-%#lx is PROT_NONE; mprotect() it readable before importing",
-			    start, end);
-		return -EACCES;
-	}
-	if ((flags & FRAMEVEC_WRITE) && !(vma->vm_flags & VM_WRITE)) {
-		fv_user_err("write import of read-only range %#lx-%#lx; import without the write flag or map it writable",
-			    start, end);
-		return -EACCES;
-	}
+	mmap_assert_locked(vma->vm_mm);
+	v->ops = NULL;
+	v->why = NULL;
+	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		return v->err = fv_refuse(&v->why, -EACCES,
+			"is PROT_NONE; mprotect() it readable before importing");
+	if ((flags & FRAMEVEC_WRITE) && !(vma->vm_flags & VM_WRITE))
+		return v->err = fv_refuse(&v->why, -EACCES,
+			"is read-only; import it without the write flag or map it writable");
 
 	for (i = 0; i < ARRAY_SIZE(framevec_sources); i++) {
-		ret = framevec_sources[i]->check(vma, start, end, flags);
+		ret = framevec_sources[i]->check(vma, flags, &v->why);
 		if (ret == -ENOENT)
 			continue;
 		if (ret)
-			return ret;
-		if (framevec_sources[i]->can_revoke && !can_revoke) {
-			fv_user_err("range %#lx-%#lx is %s memory its owner can revoke; the importer must pass a revoke callback",
-				    start, end, framevec_sources[i]->name);
-			return -EOPNOTSUPP;
-		}
-		*ops = framevec_sources[i];
-		return 0;
+			return v->err = ret;
+		v->ops = framevec_sources[i];
+		if (v->ops->can_revoke && !can_revoke)
+			return v->err = fv_refuse(&v->why, -EOPNOTSUPP,
+				"is memory its owner can revoke; only an importer with a revoke callback can take it");
+		return v->err = 0;
 	}
 
-	fv_user_err("range %#lx-%#lx is VM_IO/VM_PFNMAP memory no framevec source holds a reference on; export it as a dma-buf, map it with framevec's iomem helper, or import in-kernel with a revoke callback",
-		    start, end);
-	return -EOPNOTSUPP;
+	return v->err = fv_refuse(&v->why, -EOPNOTSUPP,
+		"is VM_IO/VM_PFNMAP memory that no source holds a reference on; export it as a dma-buf, map it with framevec's iomem helper, or import it in-kernel with a revoke callback");
+}
+
+/* Choose the source for one VMA piece; log one line on refusal. */
+static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, unsigned int flags, bool can_revoke,
+				const struct framevec_source_ops **ops)
+{
+	struct framevec_verdict v;
+
+	if (framevec_judge_vma(vma, flags, can_revoke, &v)) {
+		fv_user_err("range %#lx-%#lx %s (error %d)", start, end, v.why, v.err);
+		return v.err;
+	}
+	*ops = v.ops;
+	return 0;
 }
 
 /*

@@ -30,10 +30,11 @@ struct framevec_seg;
  * @pins_pages: the pages this source holds are charged to RLIMIT_MEMLOCK
  * @can_revoke: the owner can take the memory back (framevec_revoke()); an
  *	import with such a segment needs an importer revoke callback
- * @check: decide, taking no reference, whether this source takes
- *	[@start, @end) of @vma. Returns 0 to take it, -ENOENT if the VMA is not
- *	of its kind, or the errno to refuse the import with (after logging one
- *	rate-limited line). Called with the mmap lock held for read.
+ * @check: decide, taking no reference and logging nothing, whether this
+ *	source takes @vma for an import with @flags. Returns 0 to take it,
+ *	-ENOENT if the VMA is not of its kind, or the errno to refuse the import
+ *	with, setting *@why to a sentence that continues "range A-B " and says
+ *	what to do instead. Called with the mmap lock held.
  * @import: take references on [@start, @end) of @vma and add its frames
  *	with framevec_add_pfns(). Called with the mmap lock held for read. On
  *	failure it must have released everything it took for @seg.
@@ -47,8 +48,8 @@ struct framevec_source_ops {
 	const char *name;
 	bool pins_pages;
 	bool can_revoke;
-	int (*check)(struct vm_area_struct *vma, unsigned long start,
-		     unsigned long end, unsigned int flags);
+	int (*check)(struct vm_area_struct *vma, unsigned int flags,
+		     const char **why);
 	int (*import)(struct framevec *fv, struct framevec_seg *seg,
 		      struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end);
@@ -129,6 +130,29 @@ int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 		      unsigned long pfn, unsigned long nr_pages);
 
 void framevec_revoke(struct framevec *fv);
+
+/**
+ * struct framevec_verdict - what an import would do with one VMA
+ * @ops: the source that takes it (also set when only a revoke callback is
+ *	missing), or NULL
+ * @err: 0 if it would be imported, else the errno
+ * @why: for a refusal, a sentence continuing "range A-B " saying what to do
+ */
+struct framevec_verdict {
+	const struct framevec_source_ops *ops;
+	int err;
+	const char *why;
+};
+
+/* For source checks: set *@why to @text and return @err */
+static inline int fv_refuse(const char **why, int err, const char *text)
+{
+	*why = text;
+	return err;
+}
+
+int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
+		       bool can_revoke, struct framevec_verdict *v);
 
 /* Sources */
 extern const struct framevec_source_ops framevec_pages_source;

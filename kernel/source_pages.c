@@ -22,24 +22,22 @@
 
 #define FRAMEVEC_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
-static int framevec_pages_check(struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, unsigned int flags)
+static int framevec_pages_check(struct vm_area_struct *vma, unsigned int flags,
+				const char **why)
 {
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 		return -ENOENT;
 	if (vma_is_fsdax(vma)) {
-		fv_user_err("range %#lx-%#lx is fs-dax, which the kernel cannot pin long-term; copy it or use an ordinary mapping",
-			    start, end);
-		return -EOPNOTSUPP;
+		return fv_refuse(why, -EOPNOTSUPP,
+			"is fs-dax, which the kernel cannot pin long-term; copy it or use an ordinary mapping");
 	}
 	/* The kernel refuses long-term write pins where writeback tracks dirt. */
 	if ((flags & FRAMEVEC_WRITE) && (vma->vm_flags & VM_SHARED) &&
 	    vma->vm_file && !shmem_mapping(vma->vm_file->f_mapping) &&
 	    !is_vm_hugetlb_page(vma) &&
 	    mapping_can_writeback(vma->vm_file->f_mapping)) {
-		fv_user_err("range %#lx-%#lx is a writable shared mapping of a regular file, which cannot be pinned long-term for writing; use memfd/shmem or MAP_PRIVATE",
-			    start, end);
-		return -EFAULT;
+		return fv_refuse(why, -EFAULT,
+			"is a shared mapping of a regular file, which the kernel cannot pin long-term for writing; use memfd/shmem or MAP_PRIVATE");
 	}
 	return 0;
 }

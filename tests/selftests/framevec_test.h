@@ -10,6 +10,8 @@
 #define FRAMEVEC_TEST_H
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
