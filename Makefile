@@ -11,7 +11,7 @@ DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(shell comman
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
-SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
+SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(TOP)/tests/modules -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 
 KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c))
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
@@ -47,7 +47,7 @@ module:
 test-modules: module
 	$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
-$(BUILD)/tests/%: tests/selftests/%.c tests/selftests/*.h include/uapi/linux/framevec.h
+$(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modules/*.h) include/uapi/linux/framevec.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -static -o $@ $< -lpthread
 

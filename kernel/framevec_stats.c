@@ -8,7 +8,9 @@
  *
  * Files under /sys/kernel/debug/framevec/:
  *   counters   "name value" lines, one per counter
- *   framevecs  each live framevec: its size, metadata, segments and runs
+ *   framevecs  each live framevec: its size, segments and runs, and its
+ *              metadata: meta_bytes (the run array, what grows with the
+ *              pages) and header_bytes (the object and one segment per VMA)
  *
  * Locking. Counters are atomics. fv_list_lock (a mutex) protects the list;
  * framevec_stats_del() runs before a framevec is torn down, so a reader
@@ -78,8 +80,8 @@ static int framevecs_show(struct seq_file *s, void *unused)
 	list_for_each_entry(fv, &fv_list, node) {
 		seq_printf(s, "framevec %lu start=%#lx pages=%lu segs=%lu runs=%lu meta_bytes=%zu header_bytes=%zu revoked=%d\n",
 			   fv->id, fv->start, fv->nr_pages, fv->nr_segs, fv->nr_runs,
-			   fv->nr_segs * sizeof(fv->segs[0]) + fv->runs_cap * sizeof(u64),
-			   sizeof(*fv), READ_ONCE(fv->revoked));
+			   fv->runs_cap * sizeof(u64),
+			   struct_size(fv, segs, fv->nr_segs), READ_ONCE(fv->revoked));
 		for (i = 0; i < fv->nr_segs; i++) {
 			struct framevec_seg *seg = &fv->segs[i];
 

@@ -122,3 +122,96 @@ static inline long fv_read_long(const char *path)
 }
 
 #endif /* FRAMEVEC_TEST_H */
+
+/* What debugfs says of the (only) live framevec */
+struct fv_info {
+	long pages, segs, runs, meta_bytes, header_bytes, revoked;
+	unsigned long first_pfn;
+};
+
+static inline int fv_read_info(struct fv_info *fi)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = fopen(FV_FRAMEVECS, "r");
+
+	memset(fi, 0, sizeof(*fi));
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "framevec ", 9)) {
+			if (found++)
+				break;
+			sscanf(strstr(line, "pages="), "pages=%ld segs=%ld runs=%ld meta_bytes=%ld header_bytes=%ld revoked=%ld",
+			       &fi->pages, &fi->segs, &fi->runs, &fi->meta_bytes,
+			       &fi->header_bytes, &fi->revoked);
+		} else if (found == 1 && !fi->first_pfn && strstr(line, "run pfn=")) {
+			sscanf(strstr(line, "run pfn="), "run pfn=%lx", &fi->first_pfn);
+		}
+	}
+	fclose(f);
+	return found == 1 ? 0 : -ENOENT;
+}
+
+/* Physical frame behind a user address (root only), 0 if not present */
+static inline unsigned long fv_pagemap_pfn(const void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), ((uintptr_t)addr / FV_PAGE) * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return (ent & (1ULL << 63)) ? (unsigned long)(ent & ((1ULL << 55) - 1)) : 0;
+}
+
+/* A value from /proc/self/status in kB (VmPin, VmLck), -1 if absent */
+static inline long fv_status_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static inline void fv_fill(void *p, size_t len, unsigned int seed)
+{
+	uint32_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		w[i] = seed * 2654435761u + (uint32_t)i;
+}
+
+static inline int fv_check(const void *p, size_t len, unsigned int seed)
+{
+	const uint32_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++)
+		if (w[i] != seed * 2654435761u + (uint32_t)i)
+			return -1;
+	return 0;
+}
+
+static inline int fv_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
