@@ -93,6 +93,8 @@ static inline int fv_import(int devfd, void *addr, size_t len, __u32 flags, int 
 		.dmabuf_fd = -1,
 	};
 
+	if (fd)
+		*fd = -1;
 	if (ioctl(devfd, FRAMEVEC_IOC_IMPORT, &arg))
 		return errno;
 	if (fd)
