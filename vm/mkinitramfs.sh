@@ -24,12 +24,13 @@ cp /bin/busybox "$stage/bin/busybox"
 for applet in $(/bin/busybox --list); do
 	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
+ln -s ../bin/busybox "$stage/sbin/modprobe"
 install -m 0755 "$here/init" "$stage/init"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 
 # In-tree modules that the tests load with modprobe, and their dependencies.
-intree=(vivid videobuf2-dma-sg vgem)
+intree=(vivid videobuf2-dma-sg vgem loop ext4 crc32c_generic)
 for m in "${intree[@]}"; do
 	modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do

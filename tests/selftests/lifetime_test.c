@@ -282,4 +282,30 @@ TEST_F(life, pin_failure_in_a_later_vma_unpins_the_earlier_ones)
 	close(sfd);
 }
 
+TEST_F(life, writable_shared_mapping_of_a_disk_file_is_refused_for_writing)
+{
+	char *mem;
+	int fd;
+
+	/* ext2 on a loop device: a file system with writeback */
+	if (system("modprobe loop && modprobe ext4 && mkdir -p /mnt/fvdisk && "
+		   "dd if=/dev/zero of=/tmp/fvdisk.img bs=1M count=8 2>/dev/null && "
+		   "losetup /dev/loop7 /tmp/fvdisk.img && mke2fs -q /dev/loop7 && "
+		   "mount -t ext4 /dev/loop7 /mnt/fvdisk"))
+		SKIP(return, "cannot mount an ext2 file system on a loop device");
+	fd = open("/mnt/fvdisk/data", O_RDWR | O_CREAT, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, LEN));
+	mem = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 3, LEN);
+	/* the kernel refuses long-term write pins of such pages: same errno */
+	EXPECT_EQ(EFAULT, fv_import(self->devfd, mem, LEN, FRAMEVEC_IMPORT_WRITE, NULL));
+	/* for reading it is allowed */
+	EXPECT_EQ(0, fv_import(self->devfd, mem, LEN, 0, NULL));
+	munmap(mem, LEN);
+	close(fd);
+	EXPECT_EQ(0, system("umount /mnt/fvdisk && losetup -d /dev/loop7"));
+}
+
 TEST_HARNESS_MAIN
