@@ -13,16 +13,16 @@ CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
 SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(TOP)/tests/modules -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 
-KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c))
+KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c bench/fv_bench.c))
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
 TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
-GUEST_BINS := $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
+GUEST_BINS = $(SELFTESTS) $(BUILD)/bench/fv_bench_run tests/guest/fv-run-tests tests/guest/fv-counters
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
 
 VM_PROFILE ?= plain
 VM_TIMEOUT ?= 300
 
-.PHONY: all help deps ensure-deps module test-modules selftests initramfs vm shell run \
+.PHONY: all help deps ensure-deps module test-modules bench-module selftests initramfs vm shell run \
 	check check-build checkpatch sparse vm-tests harness-tests bench clean
 
 all: ensure-deps
@@ -33,6 +33,7 @@ help:
 	@echo "make check     build W=1, checkpatch --strict, sparse, every VM suite"
 	@echo "make vm CMD='...' [FILES=dir] [VM_PROFILE=plain|iommu|edu|ivshmem|movable]"
 	@echo "make shell     interactive shell in the VM"
+	@echo "make bench     benchmarks: ratios against the in-kernel baselines"
 	@echo "make deps      install build and test dependencies with apt (root)"
 
 deps:
@@ -47,6 +48,13 @@ module:
 test-modules: module
 	$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
+$(BUILD)/bench/fv_bench_run: bench/fv_bench_run.c bench/fv_bench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_USER) -static -o $@ $<
+
+bench-module: module
+	$(MAKE) -C $(KDIR) M=$(TOP)/bench W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
+
 $(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modules/*.h) include/uapi/linux/framevec.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -static -o $@ $< -lpthread
@@ -54,8 +62,8 @@ $(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modul
 selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
-	$(MAKE) module test-modules selftests
-	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko \
+	$(MAKE) module test-modules bench-module selftests $(BUILD)/bench/fv_bench_run
+	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
 # make vm CMD='cat /proc/modules' [FILES=dir] [VM_PROFILE=...] [VM_TIMEOUT=s]
@@ -68,6 +76,10 @@ shell: initramfs
 run: initramfs
 	@bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) -l $(BUILD)/logs/run.log -- \
 		'echo "framevec is loaded:"; grep framevec /proc/modules; ls -l /dev/framevec; cat /sys/kernel/debug/framevec/counters'
+
+# Benchmarks: ratios against pin_user_pages and get_vaddr_frames, one boot
+bench: initramfs
+	@bash vm/run.sh -p plain -t 900 -l $(BUILD)/logs/bench.log -- 'modprobe fv_bench && fv_bench_run'
 
 checkpatch: ensure-deps
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet --show-types -f $(KERNEL_SRCS)
@@ -91,4 +103,5 @@ check: ensure-deps
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean
 	-$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules clean
+	-$(MAKE) -C $(KDIR) M=$(TOP)/bench clean
 	rm -rf $(BUILD)

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench, guest side: time import + release of the same user ranges by
+ * framevec and by the in-kernel baselines (pin_user_pages(FOLL_LONGTERM),
+ * media's get_vaddr_frames()), side by side in one boot, through fv_bench's
+ * debugfs interface, and print medians as ratios. TCG time is not native
+ * time: only the ratios mean something, and nothing here passes or fails on
+ * time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fv_bench.h"
+
+#define ITERS	15
+#define SZ_2M	(2UL << 20)
+
+static const char *const method_name[FVB_NR_METHODS] = {
+	"framevec", "pin_user_pages", "get_vaddr_frames",
+};
+
+struct scenario {
+	const char *name;
+	size_t len;
+	int thp;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* median import/release ns of one method over ITERS runs */
+static int measure(int fd, int method, void *addr, size_t len, uint64_t *imp,
+		   uint64_t *rel, uint64_t *meta)
+{
+	uint64_t ti[ITERS], tr[ITERS];
+
+	for (int i = -2; i < ITERS; i++) {	/* two warm-up runs */
+		struct fvb_run r = {
+			.method = method, .write = 1, .addr = (uintptr_t)addr, .length = len,
+		};
+
+		if (ioctl(fd, FVB_RUN, &r)) {
+			fprintf(stderr, "fv_bench: %s failed: %s\n", method_name[method],
+				strerror(errno));
+			return -1;
+		}
+		if (r.held_pages != len / 4096) {
+			fprintf(stderr, "fv_bench: %s held %llu of %zu pages\n", method_name[method],
+				(unsigned long long)r.held_pages, len / 4096);
+			return -1;
+		}
+		if (i >= 0) {
+			ti[i] = r.import_ns;
+			tr[i] = r.release_ns;
+		}
+		*meta = r.meta_bytes;
+	}
+	qsort(ti, ITERS, sizeof(ti[0]), cmp_u64);
+	qsort(tr, ITERS, sizeof(tr[0]), cmp_u64);
+	*imp = ti[ITERS / 2];
+	*rel = tr[ITERS / 2];
+	return 0;
+}
+
+int main(void)
+{
+	static const struct scenario sc[] = {
+		{ "anon 1 MiB, 4 KiB pages", 1UL << 20, 0 },
+		{ "anon 64 MiB, 4 KiB pages", 64UL << 20, 0 },
+		{ "anon 64 MiB, THP", 64UL << 20, 1 },
+	};
+	int fd = open("/sys/kernel/debug/fv_bench/run", O_RDWR);
+	int failed = 0;
+
+	if (fd < 0) {
+		perror("fv_bench: /sys/kernel/debug/fv_bench/run (modprobe fv_bench)");
+		return 2;
+	}
+	printf("framevec benchmark: median of %d import+release cycles, write, ratios framevec / baseline\n",
+	       ITERS);
+	printf("(< 1.00 means framevec is faster; TCG guest, only ratios are meaningful)\n\n");
+	printf("%-26s %7s | %-13s %-13s | %-13s %-13s | %s\n", "memory", "pages",
+	       "import/pup", "import/fvec", "release/pup", "release/fvec",
+	       "metadata bytes/page: framevec pup frame_vector");
+	for (unsigned int s = 0; s < sizeof(sc) / sizeof(sc[0]); s++) {
+		uint64_t imp[FVB_NR_METHODS], rel[FVB_NR_METHODS], meta[FVB_NR_METHODS];
+		size_t map_len = sc[s].len + SZ_2M;
+		char *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *mem;
+		int m;
+
+		if (map == MAP_FAILED)
+			return 2;
+		mem = (char *)(((uintptr_t)map + SZ_2M - 1) & ~(SZ_2M - 1));
+		madvise(mem, sc[s].len, sc[s].thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+		memset(mem, 1, sc[s].len);
+		for (m = 0; m < FVB_NR_METHODS; m++)
+			if (measure(fd, m, mem, sc[s].len, &imp[m], &rel[m], &meta[m]))
+				break;
+		munmap(map, map_len);
+		if (m < FVB_NR_METHODS) {
+			failed = 1;
+			continue;
+		}
+		printf("%-26s %7zu | %-13.2f %-13.2f | %-13.2f %-13.2f | %.3f %.3f %.3f\n",
+		       sc[s].name, sc[s].len / 4096,
+		       (double)imp[0] / imp[1], (double)imp[0] / imp[2],
+		       (double)rel[0] / rel[1], (double)rel[0] / rel[2],
+		       (double)meta[0] / (sc[s].len / 4096), (double)meta[1] / (sc[s].len / 4096),
+		       (double)meta[2] / (sc[s].len / 4096));
+	}
+	close(fd);
+	return failed;
+}
