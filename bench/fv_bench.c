@@ -49,7 +49,7 @@ static int fvb_framevec(struct fvb_run *r)
 	return 0;
 }
 
-static int fvb_pin_user_pages(struct fvb_run *r)
+static int fvb_pin_user_pages(struct fvb_run *r, bool locked)
 {
 	unsigned long n = r->length >> PAGE_SHIFT, i;
 	unsigned int gup = FOLL_LONGTERM | (r->write ? FOLL_WRITE : 0);
@@ -61,14 +61,22 @@ static int fvb_pin_user_pages(struct fvb_run *r)
 	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
+	if (locked)
+		mmap_read_lock(current->mm);
 	while (pinned < n) {
-		ret = pin_user_pages_fast(r->addr + (pinned << PAGE_SHIFT),
-					  min_t(long, n - pinned, INT_MAX), gup,
-					  pages + pinned);
+		if (locked)
+			ret = pin_user_pages(r->addr + (pinned << PAGE_SHIFT),
+					     n - pinned, gup, pages + pinned);
+		else
+			ret = pin_user_pages_fast(r->addr + (pinned << PAGE_SHIFT),
+						  min_t(long, n - pinned, INT_MAX), gup,
+						  pages + pinned);
 		if (ret <= 0)
 			break;
 		pinned += ret;
 	}
+	if (locked)
+		mmap_read_unlock(current->mm);
 	t1 = ktime_get_ns();
 	r->import_ns = t1 - t0;
 	for (i = 0; i < pinned; i++)
@@ -134,7 +142,8 @@ static long fvb_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = fvb_framevec(&r);
 		break;
 	case FVB_PIN_USER_PAGES:
-		ret = fvb_pin_user_pages(&r);
+	case FVB_PIN_LOCKED:
+		ret = fvb_pin_user_pages(&r, r.method == FVB_PIN_LOCKED);
 		break;
 	case FVB_GET_VADDR_FRAMES:
 		ret = fvb_get_vaddr_frames(&r);

@@ -14,6 +14,7 @@ enum fvb_method {
 	FVB_FRAMEVEC,		/* framevec_import() / framevec_release() */
 	FVB_PIN_USER_PAGES,	/* pin_user_pages_fast(FOLL_LONGTERM) / unpin_user_pages() */
 	FVB_GET_VADDR_FRAMES,	/* media's frame_vector: get/put_vaddr_frames() */
+	FVB_PIN_LOCKED,		/* pin_user_pages(FOLL_LONGTERM) under mmap_read_lock */
 	FVB_NR_METHODS,
 };
 

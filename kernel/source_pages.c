@@ -84,8 +84,13 @@ static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
 			goto err_unpin;
 		}
 		atomic64_add(pinned, &framevec_stats.pinned_pages);
-		for (i = 0; i < pinned; i++) {
-			ret = framevec_add_pfns(fv, seg, page_to_pfn(pages[i]), 1);
+		/* one framevec_add_pfns() per contiguous stretch, not per page */
+		for (i = 0; i < pinned; i += n) {
+			unsigned long pfn = page_to_pfn(pages[i]);
+
+			for (n = 1; i + n < pinned && page_to_pfn(pages[i + n]) == pfn + n; n++)
+				;
+			ret = framevec_add_pfns(fv, seg, pfn, n);
 			if (ret) {
 				/* pages [i, pinned) are not recorded in a run yet */
 				unpin_user_pages(pages + i, pinned - i);
