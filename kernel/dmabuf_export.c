@@ -204,6 +204,9 @@ static void framevec_dmabuf_revoke(struct framevec *fv, void *priv)
 		dma_resv_lock(dmabuf->resv, NULL);
 		dma_buf_move_notify(dmabuf);
 		dma_resv_unlock(dmabuf->resv);
+		/* importers' DMA that move_notify did not stop has finished */
+		dma_resv_wait_timeout(dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP, false,
+				      MAX_SCHEDULE_TIMEOUT);
 	}
 	mutex_unlock(&fvd->lock);
 }
