@@ -111,15 +111,18 @@ static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *v
 	     more = framevec_run_next(&it, &run)) {
 		unsigned long n;
 
-		if (run.mem_type != FRAMEVEC_MEM_RAM)
-			return -EOPNOTSUPP;
 		if (skip >= run.nr_pages) {
 			skip -= run.nr_pages;
 			continue;
 		}
 		n = min(run.nr_pages - skip, (vma->vm_end - addr) >> PAGE_SHIFT);
-		ret = remap_pfn_range(vma, addr, run.pfn + skip, n << PAGE_SHIFT,
-				      vma->vm_page_prot);
+		/* MMIO uncached, as framevec_iomem_mmap() maps it */
+		if (run.mem_type == FRAMEVEC_MEM_MMIO)
+			ret = io_remap_pfn_range(vma, addr, run.pfn + skip, n << PAGE_SHIFT,
+						 pgprot_noncached(vma->vm_page_prot));
+		else
+			ret = remap_pfn_range(vma, addr, run.pfn + skip, n << PAGE_SHIFT,
+					      vma->vm_page_prot);
 		if (ret)
 			return ret;
 		addr += n << PAGE_SHIFT;
@@ -144,10 +147,29 @@ static void framevec_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map
 	framevec_vunmap(fvd->fv, map);
 }
 
+/* A table with MMIO was mapped entry by entry: sync its RAM entries alone. */
+static void framevec_dmabuf_sync_entries(struct device *dev, struct sg_table *sgt,
+					 enum dma_data_direction dir, bool for_device)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!sg_page(sg))
+			continue;
+		if (for_device)
+			dma_sync_single_for_device(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+		else
+			dma_sync_single_for_cpu(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+	}
+}
+
 /* Make the memory coherent for the CPU (or, @for_device, for the devices). */
 static void framevec_dmabuf_sync(struct dma_buf *dmabuf,
 				 enum dma_data_direction dir, bool for_device)
 {
+	struct framevec_dmabuf *fvd = dmabuf->priv;
+	bool mmio = framevec_has_mmio(fvd->fv);
 	struct dma_buf_attachment *attach;
 
 	dma_resv_lock(dmabuf->resv, NULL);
@@ -156,7 +178,9 @@ static void framevec_dmabuf_sync(struct dma_buf *dmabuf,
 
 		if (!sgt)
 			continue;
-		if (for_device)
+		if (mmio)
+			framevec_dmabuf_sync_entries(attach->dev, sgt, dir, for_device);
+		else if (for_device)
 			dma_sync_sgtable_for_device(attach->dev, sgt, dir);
 		else
 			dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);

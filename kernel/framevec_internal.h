@@ -130,6 +130,7 @@ int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 		      unsigned long pfn, unsigned long nr_pages);
 
 void framevec_revoke(struct framevec *fv);
+bool framevec_has_mmio(const struct framevec *fv);
 
 /**
  * struct framevec_verdict - what an import would do with one VMA
