@@ -42,6 +42,7 @@
 /* Sources in the order they are asked; the first that takes a VMA wins. */
 static const struct framevec_source_ops *const framevec_sources[] = {
 	&framevec_pages_source,
+	&framevec_iomem_source,
 };
 
 #define FRAMEVEC_VALID_FLAGS	(FRAMEVEC_WRITE)

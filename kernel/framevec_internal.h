@@ -20,6 +20,7 @@
 #define FRAMEVEC_RUN_LEN_BITS	20
 #define FRAMEVEC_RUN_MAX_PAGES	BIT(FRAMEVEC_RUN_LEN_BITS)
 
+struct dentry;
 struct framevec;
 struct framevec_seg;
 
@@ -157,6 +158,7 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 
 /* Sources */
 extern const struct framevec_source_ops framevec_pages_source;
+extern const struct framevec_source_ops framevec_iomem_source;
 
 /* Module parameters */
 extern unsigned long framevec_max_import_pages;
@@ -176,6 +178,7 @@ void framevec_stats_add(struct framevec *fv);
 void framevec_stats_del(struct framevec *fv);
 int framevec_debugfs_init(void);
 void framevec_debugfs_exit(void);
+void framevec_iomem_debugfs_init(struct dentry *dir);
 
 /* Front ends */
 struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
