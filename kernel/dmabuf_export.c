@@ -12,14 +12,16 @@
  *
  * Lifetime. Each attachment's mapping is an sg_table from framevec_map(),
  * stored in attach->priv between map and unmap. vmap is reference counted by
- * the dma-buf core, which calls our vmap once. User mmaps map the runs'
- * pfns eagerly (VM_PFNMAP); they stay valid because the framevec holds them.
+ * the dma-buf core, which calls our vmap once. User mmaps (VM_PFNMAP, shared
+ * only) map the runs' pfns at the first fault; they stay valid because the
+ * framevec holds them, until a revocation zaps them.
  *
  * Locking. The dma-buf core calls map/unmap/vmap/vunmap with the
  * reservation lock held (asserted below); begin/end_cpu_access take it to
  * walk the attachments. fvd->lock orders revocation against export and
  * release: fvd->lock, then the reservation lock. fvd->dmabuf is set once the
- * dma-buf exists and cleared at its release, under fvd->lock.
+ * dma-buf exists and cleared at its release, under fvd->lock. A fault on a
+ * user mmap takes fv->lock under the mmap lock.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -88,46 +90,86 @@ static void framevec_dmabuf_release(struct dma_buf *dmabuf)
 	atomic64_dec(&framevec_stats.live_dmabufs);
 }
 
-static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+/* Map every page of @vma from its vm_pgoff; stop at the first error. */
+static vm_fault_t framevec_dmabuf_insert(struct framevec *fv, struct vm_area_struct *vma)
 {
-	struct framevec_dmabuf *fvd = dmabuf->priv;
-	struct framevec *fv = fvd->fv;
-	unsigned long skip = vma->vm_pgoff, addr = vma->vm_start;
+	unsigned long skip = vma->vm_pgoff, addr = vma->vm_start, i, n;
 	struct framevec_iter it;
 	struct framevec_run run;
+	vm_fault_t ret;
 	bool more;
-	int ret;
-
-	if ((vma->vm_flags & VM_WRITE) && !(fv->flags & FRAMEVEC_WRITE)) {
-		fv_user_err("writable mmap of a dma-buf imported read-only; map it PROT_READ or import with the write flag");
-		return -EACCES;
-	}
-	if (!(fv->flags & FRAMEVEC_WRITE))
-		vm_flags_clear(vma, VM_MAYWRITE);
-	if (framevec_is_revoked(fv))
-		return -ENODEV;
 
 	for (more = framevec_run_first(&it, fv, &run); more && addr < vma->vm_end;
 	     more = framevec_run_next(&it, &run)) {
-		unsigned long n;
+		pgprot_t prot = vma->vm_page_prot;
 
 		if (skip >= run.nr_pages) {
 			skip -= run.nr_pages;
 			continue;
 		}
-		n = min(run.nr_pages - skip, (vma->vm_end - addr) >> PAGE_SHIFT);
 		/* MMIO uncached, as framevec_iomem_mmap() maps it */
 		if (run.mem_type == FRAMEVEC_MEM_MMIO)
-			ret = io_remap_pfn_range(vma, addr, run.pfn + skip, n << PAGE_SHIFT,
-						 pgprot_noncached(vma->vm_page_prot));
-		else
-			ret = remap_pfn_range(vma, addr, run.pfn + skip, n << PAGE_SHIFT,
-					      vma->vm_page_prot);
-		if (ret)
-			return ret;
-		addr += n << PAGE_SHIFT;
+			prot = pgprot_decrypted(pgprot_noncached(prot));
+		n = min(run.nr_pages - skip, (vma->vm_end - addr) >> PAGE_SHIFT);
+		for (i = 0; i < n; i++, addr += PAGE_SIZE) {
+			ret = vmf_insert_pfn_prot(vma, addr, run.pfn + skip + i, prot);
+			if (ret != VM_FAULT_NOPAGE)
+				return ret;
+		}
 		skip = 0;
 	}
+	return VM_FAULT_NOPAGE;
+}
+
+/*
+ * The first fault maps the whole VMA (later ones find it mapped, unless a
+ * revocation zapped it). Under fv->lock: framevec_revoke() sets revoked
+ * under it and zaps afterwards, so no PTE survives a revocation.
+ */
+static vm_fault_t framevec_dmabuf_fault(struct vm_fault *vmf)
+{
+	struct framevec_dmabuf *fvd = vmf->vma->vm_private_data;
+	struct framevec *fv = fvd->fv;
+	vm_fault_t ret;
+
+	mutex_lock(&fv->lock);
+	if (fv->revoked)
+		ret = VM_FAULT_SIGBUS;
+	else
+		ret = framevec_dmabuf_insert(fv, vmf->vma);
+	mutex_unlock(&fv->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct framevec_dmabuf_vm_ops = {
+	.fault = framevec_dmabuf_fault,
+};
+
+/*
+ * Pages are mapped at the first fault, not here: the VMA joins the dma-buf
+ * file's mapping only after this returns, so PTEs installed now would escape
+ * the unmap_mapping_range() of a revocation running in between.
+ */
+static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct framevec_dmabuf *fvd = dmabuf->priv;
+	struct framevec *fv = fvd->fv;
+
+	if (!(vma->vm_flags & VM_SHARED)) {
+		fv_user_err("private mmap of a framevec dma-buf; map it MAP_SHARED");
+		return -EINVAL;
+	}
+	if ((vma->vm_flags & VM_WRITE) && !(fv->flags & FRAMEVEC_WRITE)) {
+		fv_user_err("writable mmap of a dma-buf imported read-only; map it PROT_READ or import with the write flag");
+		return -EACCES;
+	}
+	if (framevec_is_revoked(fv))
+		return -ENODEV;
+	if (!(fv->flags & FRAMEVEC_WRITE))
+		vm_flags_clear(vma, VM_MAYWRITE);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &framevec_dmabuf_vm_ops;
+	vma->vm_private_data = fvd;
 	return 0;
 }
 
