@@ -8,6 +8,7 @@
  * Every test checks framevec's counters, the iomem debugfs counters and the
  * exporter's live buffers back at their baseline in teardown.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -339,6 +340,8 @@ TEST_F(iomem, dmabuf_mmap_matches_mapping_both_ways)
 	EXPECT_EQ(self->base.refs_iomem + 1, now.refs_iomem);
 	EXPECT_EQ(self->base.pinned_pages, now.pinned_pages);
 
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, dmafd, 0));
+	EXPECT_EQ(EINVAL, errno);
 	dm = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, dmafd, 0);
 	ASSERT_NE(MAP_FAILED, dm);
 	EXPECT_EQ(-1, check(dm, 0, self->len, 1));
@@ -478,6 +481,8 @@ TEST_F(iomem, revoke_zaps_mappings_and_refuses_new_ones)
 	ASSERT_NE(MAP_FAILED, dm);
 	ASSERT_EQ(0, touch_in_child(dm));
 	ASSERT_EQ(0, touch_in_child(self->map + self->len - 1));
+	/* populated mappings are zapped, unpopulated ones refuse to fault */
+	ASSERT_EQ(-1, check(dm, 0, FV_PAGE, 1));
 
 	ASSERT_EQ(0, texp_revoke(self->texpfd, self->handle));
 	ASSERT_EQ(0, iomem_read(&c, self->pfn, &o));
@@ -654,6 +659,85 @@ TEST_F(iomem, dma_map_for_a_device)
 	ASSERT_EQ(0, fv_read_counters(&now));
 	EXPECT_EQ(self->base.device_maps, now.device_maps);
 	close(dmafd);
+}
+
+static int write_str(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, str, strlen(str)) != (ssize_t)strlen(str))
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+#define TEXP_PCI_DRV	"/sys/bus/pci/drivers/fv_test_exporter/"
+
+/* The PCI address of the bound ivshmem device, e.g. 0000:00:02.0 */
+static int texp_pci_addr(char *addr, size_t size)
+{
+	struct dirent *d;
+	DIR *dir = opendir(TEXP_PCI_DRV);
+	int ret = -1;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		if (strchr(d->d_name, ':')) {
+			snprintf(addr, size, "%s", d->d_name);
+			ret = 0;
+			break;
+		}
+	closedir(dir);
+	return ret;
+}
+
+/* Unbinding the driver revokes the BAR and frees (poisons) it at once */
+TEST_F(iomem, unbind_revokes_bar)
+{
+	struct fv_texp_stats st;
+	struct fv_texp_bar b = {};
+	struct iomem_counts c;
+	struct iomem_obj o;
+	unsigned char *dm, *again;
+	char addr[256];
+	int dmafd = -1;
+
+	if (!variant->bar)
+		SKIP(return, "only the BAR has a driver to unbind");
+	ASSERT_EQ(0, texp_pci_addr(addr, sizeof(addr)));
+	ASSERT_IMPORT_OK(self->devfd, self->map, self->len, FRAMEVEC_IMPORT_WRITE, &dmafd);
+	dm = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED, dmafd, 0);
+	ASSERT_NE(MAP_FAILED, dm);
+	ASSERT_EQ(-1, check(dm, 0, self->len, 1));
+
+	ASSERT_EQ(0, write_str(TEXP_PCI_DRV "unbind", addr));
+	ASSERT_EQ(0, texp_stats(&st));
+	EXPECT_EQ(self->tbase.live_buffers, st.live_buffers);
+	EXPECT_EQ(self->tbase.frees + 1, st.frees);
+	EXPECT_EQ(pattern_hash(self->len, 1), st.last_free_hash);
+	ASSERT_EQ(0, iomem_read(&c, self->pfn, &o));
+	EXPECT_EQ(1, o.revoked);
+	EXPECT_EQ(SIGBUS, touch_in_child(dm));
+	EXPECT_EQ(SIGBUS, touch_in_child(self->map));
+	EXPECT_EQ(-1, ioctl(self->texpfd, FV_TEXP_IOC_BAR, &b));
+	EXPECT_EQ(ENODEV, errno);
+
+	/* bound again, the BAR holds the poison the remove left */
+	ASSERT_EQ(0, write_str(TEXP_PCI_DRV "bind", addr));
+	ASSERT_EQ(0, ioctl(self->texpfd, FV_TEXP_IOC_BAR, &b));
+	again = texp_map(self->texpfd, b.mmap_offset, 0, FV_PAGE, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, again);
+	EXPECT_EQ(FV_TEXP_POISON, again[0]);
+	EXPECT_EQ(FV_TEXP_POISON, again[FV_PAGE - 1]);
+	munmap(again, FV_PAGE);
+	ASSERT_EQ(0, texp_free(self->texpfd, b.handle, 0));
+
+	munmap(dm, self->len);
+	close(dmafd);
+	ASSERT_OBJ(2, 1, 0);
 }
 
 /* One import of anonymous memory followed by the exporter's buffer */
