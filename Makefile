@@ -47,7 +47,7 @@ module:
 test-modules: module
 	$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
-$(BUILD)/tests/%: tests/selftests/%.c tests/selftests/*.h include/uapi/linux/framevec.h
+$(BUILD)/tests/%: tests/selftests/%.c tests/selftests/*.h tests/modules/*.h include/uapi/linux/framevec.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -static -o $@ $< -lpthread
 
