@@ -12,14 +12,18 @@
  *
  * Lifetime. Each attachment's mapping is an sg_table from framevec_map(),
  * stored in attach->priv between map and unmap. vmap is reference counted by
- * the dma-buf core, which calls our vmap once. User mmaps map the runs'
- * pfns eagerly (VM_PFNMAP); they stay valid because the framevec holds them.
+ * the dma-buf core, which calls our vmap once. User mmaps (VM_PFNMAP, shared
+ * only) map the runs' pfns at the first fault; they stay valid because the
+ * framevec holds them, until a revocation zaps them.
  *
  * Locking. The dma-buf core calls map/unmap/vmap/vunmap with the
  * reservation lock held (asserted below); begin/end_cpu_access take it to
  * walk the attachments. fvd->lock orders revocation against export and
  * release: fvd->lock, then the reservation lock. fvd->dmabuf is set once the
- * dma-buf exists and cleared at its release, under fvd->lock.
+ * dma-buf exists and cleared at its release, under fvd->lock. A fault on a
+ * user mmap takes fvd->lock under the mmap lock (mmap lock, fvd->lock,
+ * reservation lock); fvd->lock is never taken from an MMU notifier, since
+ * /dev/framevec refuses the notifier-backed revocable source.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -88,43 +92,89 @@ static void framevec_dmabuf_release(struct dma_buf *dmabuf)
 	atomic64_dec(&framevec_stats.live_dmabufs);
 }
 
-static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+/* Map every page of @vma from its vm_pgoff; stop at the first error. */
+static vm_fault_t framevec_dmabuf_insert(struct framevec *fv, struct vm_area_struct *vma)
 {
-	struct framevec_dmabuf *fvd = dmabuf->priv;
-	struct framevec *fv = fvd->fv;
-	unsigned long skip = vma->vm_pgoff, addr = vma->vm_start;
+	unsigned long skip = vma->vm_pgoff, addr = vma->vm_start, i, n;
 	struct framevec_iter it;
 	struct framevec_run run;
+	vm_fault_t ret;
 	bool more;
-	int ret;
-
-	if ((vma->vm_flags & VM_WRITE) && !(fv->flags & FRAMEVEC_WRITE)) {
-		fv_user_err("writable mmap of a dma-buf imported read-only; map it PROT_READ or import with the write flag");
-		return -EACCES;
-	}
-	if (!(fv->flags & FRAMEVEC_WRITE))
-		vm_flags_clear(vma, VM_MAYWRITE);
-	if (framevec_is_revoked(fv))
-		return -ENODEV;
 
 	for (more = framevec_run_first(&it, fv, &run); more && addr < vma->vm_end;
 	     more = framevec_run_next(&it, &run)) {
-		unsigned long n;
+		pgprot_t prot = vma->vm_page_prot;
 
-		if (run.mem_type != FRAMEVEC_MEM_RAM)
-			return -EOPNOTSUPP;
 		if (skip >= run.nr_pages) {
 			skip -= run.nr_pages;
 			continue;
 		}
+		/* MMIO uncached, as framevec_iomem_mmap() maps it */
+		if (run.mem_type == FRAMEVEC_MEM_MMIO)
+			prot = pgprot_decrypted(pgprot_noncached(prot));
 		n = min(run.nr_pages - skip, (vma->vm_end - addr) >> PAGE_SHIFT);
-		ret = remap_pfn_range(vma, addr, run.pfn + skip, n << PAGE_SHIFT,
-				      vma->vm_page_prot);
-		if (ret)
-			return ret;
-		addr += n << PAGE_SHIFT;
+		for (i = 0; i < n; i++, addr += PAGE_SIZE) {
+			ret = vmf_insert_pfn_prot(vma, addr, run.pfn + skip + i, prot);
+			if (ret != VM_FAULT_NOPAGE)
+				return ret;
+		}
 		skip = 0;
 	}
+	return VM_FAULT_NOPAGE;
+}
+
+/*
+ * The first fault maps the whole VMA (later ones find it mapped, unless a
+ * revocation zapped it). Under fvd->lock: framevec_revoke() marks the
+ * framevec revoked before it runs framevec_dmabuf_revoke(), which zaps under
+ * fvd->lock, so a fault either sees the mark or is zapped after: no PTE
+ * survives a revocation. Not fv->lock: inserting PTEs may allocate, and
+ * fv->lock is taken from MMU notifiers (fs_reclaim -> notifier -> fv->lock).
+ */
+static vm_fault_t framevec_dmabuf_fault(struct vm_fault *vmf)
+{
+	struct framevec_dmabuf *fvd = vmf->vma->vm_private_data;
+	struct framevec *fv = fvd->fv;
+	vm_fault_t ret;
+
+	mutex_lock(&fvd->lock);
+	if (framevec_is_revoked(fv))
+		ret = VM_FAULT_SIGBUS;
+	else
+		ret = framevec_dmabuf_insert(fv, vmf->vma);
+	mutex_unlock(&fvd->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct framevec_dmabuf_vm_ops = {
+	.fault = framevec_dmabuf_fault,
+};
+
+/*
+ * Pages are mapped at the first fault, not here: the VMA joins the dma-buf
+ * file's mapping only after this returns, so PTEs installed now would escape
+ * the unmap_mapping_range() of a revocation running in between.
+ */
+static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct framevec_dmabuf *fvd = dmabuf->priv;
+	struct framevec *fv = fvd->fv;
+
+	if (!(vma->vm_flags & VM_SHARED)) {
+		fv_user_err("private mmap of a framevec dma-buf; map it MAP_SHARED");
+		return -EINVAL;
+	}
+	if ((vma->vm_flags & VM_WRITE) && !(fv->flags & FRAMEVEC_WRITE)) {
+		fv_user_err("writable mmap of a dma-buf imported read-only; map it PROT_READ or import with the write flag");
+		return -EACCES;
+	}
+	if (framevec_is_revoked(fv))
+		return -ENODEV;
+	if (!(fv->flags & FRAMEVEC_WRITE))
+		vm_flags_clear(vma, VM_MAYWRITE);
+	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &framevec_dmabuf_vm_ops;
+	vma->vm_private_data = fvd;
 	return 0;
 }
 
@@ -144,10 +194,29 @@ static void framevec_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map
 	framevec_vunmap(fvd->fv, map);
 }
 
+/* A table with MMIO was mapped entry by entry: sync its RAM entries alone. */
+static void framevec_dmabuf_sync_entries(struct device *dev, struct sg_table *sgt,
+					 enum dma_data_direction dir, bool for_device)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!sg_page(sg))
+			continue;
+		if (for_device)
+			dma_sync_single_for_device(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+		else
+			dma_sync_single_for_cpu(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+	}
+}
+
 /* Make the memory coherent for the CPU (or, @for_device, for the devices). */
 static void framevec_dmabuf_sync(struct dma_buf *dmabuf,
 				 enum dma_data_direction dir, bool for_device)
 {
+	struct framevec_dmabuf *fvd = dmabuf->priv;
+	bool mmio = framevec_has_mmio(fvd->fv);
 	struct dma_buf_attachment *attach;
 
 	dma_resv_lock(dmabuf->resv, NULL);
@@ -156,7 +225,9 @@ static void framevec_dmabuf_sync(struct dma_buf *dmabuf,
 
 		if (!sgt)
 			continue;
-		if (for_device)
+		if (mmio)
+			framevec_dmabuf_sync_entries(attach->dev, sgt, dir, for_device);
+		else if (for_device)
 			dma_sync_sgtable_for_device(attach->dev, sgt, dir);
 		else
 			dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);

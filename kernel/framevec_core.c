@@ -47,6 +47,7 @@ static const struct framevec_source_ops *const framevec_sources[] = {
 	&framevec_pages_source,
 	&framevec_dmabuf_source,
 	&framevec_vb2_source,
+	&framevec_iomem_source,
 	&framevec_revocable_source,	/* last: any VM_PFNMAP nobody else took */
 };
 
@@ -584,14 +585,104 @@ static unsigned long framevec_sg_entries(const struct framevec *fv,
 }
 
 /**
+ * framevec_has_mmio() - does a framevec hold device memory?
+ * @fv: the framevec
+ *
+ * Return: true if a segment is FRAMEVEC_MEM_MMIO; its device mappings are
+ * then made entry by entry (see framevec_map()).
+ */
+bool framevec_has_mmio(const struct framevec *fv)
+{
+	unsigned long i;
+
+	for (i = 0; i < fv->nr_segs; i++)
+		if (fv->segs[i].mem_type == FRAMEVEC_MEM_MMIO)
+			return true;
+	return false;
+}
+
+/* Undo the first @nr entries mapped by framevec_map_entries(). */
+static void framevec_unmap_entries(struct device *dev, struct sg_table *sgt,
+				   enum dma_data_direction dir, unsigned int nr)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sg(sgt->sgl, sg, nr, i) {
+		if (sg_page(sg))
+			dma_unmap_page(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+		else
+			dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg), dir, 0);
+	}
+}
+
+/*
+ * A framevec holding MMIO: map each entry on its own, RAM with
+ * dma_map_page() (the entry keeps its page), MMIO with dma_map_resource()
+ * (no page, only the DMA address). Each entry maps to one DMA range, so
+ * nents == orig_nents. On failure nothing is left mapped.
+ */
+static int framevec_map_entries(struct framevec *fv, struct device *dev,
+				struct sg_table *sgt, enum dma_data_direction dir,
+				unsigned long max_seg_pages)
+{
+	struct scatterlist *sg = sgt->sgl;
+	unsigned int done = 0;
+	unsigned long s, r, n;
+
+	for (s = 0; s < fv->nr_segs; s++) {
+		const struct framevec_seg *seg = &fv->segs[s];
+
+		for (r = seg->first_run; r < seg->first_run + seg->nr_runs; r++) {
+			unsigned long pfn = framevec_run_pfn(fv->runs[r]);
+			unsigned long left = framevec_run_pages(fv->runs[r]);
+
+			for (; left; left -= n, pfn += n, sg = sg_next(sg), done++) {
+				size_t len;
+				dma_addr_t addr;
+
+				n = min(left, max_seg_pages);
+				len = n << PAGE_SHIFT;
+				if (seg->mem_type == FRAMEVEC_MEM_RAM) {
+					sg_set_page(sg, pfn_to_page(pfn), len, 0);
+					addr = dma_map_page(dev, sg_page(sg), 0, len, dir);
+				} else {
+					sg->offset = 0;
+					sg->length = len;
+					addr = dma_map_resource(dev, PFN_PHYS(pfn), len, dir, 0);
+				}
+				if (dma_mapping_error(dev, addr))
+					goto err_unmap;
+				sg_dma_address(sg) = addr;
+				sg_dma_len(sg) = len;
+			}
+		}
+	}
+	sgt->nents = sgt->orig_nents;
+	return 0;
+
+err_unmap:
+	framevec_unmap_entries(dev, sgt, dir, done);
+	return -EIO;
+}
+
+/**
  * framevec_map() - map a framevec for DMA by a device
  * @fv: the framevec
  * @dev: the device that will access the memory
  * @dir: the direction of the transfers
  *
  * Builds an sg_table of the runs (split to the device's maximum segment size)
- * and maps it with dma_map_sgtable(). A framevec imported without
- * FRAMEVEC_WRITE cannot be mapped for a device that writes.
+ * and maps it for @dev. RAM-only framevecs are mapped with dma_map_sgtable(),
+ * which may merge entries (an IOMMU makes one contiguous range). A framevec
+ * holding MMIO (a PCI BAR) is mapped entry by entry: its MMIO entries have
+ * no page, only sg_dma_address()/sg_dma_len() from dma_map_resource() on
+ * their physical address, and its RAM entries come from dma_map_page(). For
+ * such a table, sync only the entries that have a page, with
+ * dma_sync_single_for_{cpu,device}(); MMIO needs no sync. Peer-to-peer
+ * reachability is not checked: without an IOMMU the device gets the CPU
+ * physical address of the BAR. A framevec imported without FRAMEVEC_WRITE
+ * cannot be mapped for a device that writes.
  *
  * Locking: the table is built and mapped without fv->lock and committed
  * under it (undone if a revocation came first). fv->lock is taken by
@@ -601,13 +692,14 @@ static unsigned long framevec_sg_entries(const struct framevec *fv,
  * Context: process context, may sleep.
  * Return: the mapped table, to be passed to framevec_unmap(), or an ERR_PTR:
  * -ENODEV if the memory was revoked, -EACCES for a write mapping of a
- * read-only import, -EOPNOTSUPP for MMIO memory, -ENOMEM, or the DMA API's
- * errno. Nothing is left mapped on failure.
+ * read-only import, -ENOMEM, -EIO if an MMIO or RAM entry cannot be mapped,
+ * or the DMA API's errno. Nothing is left mapped on failure.
  */
 struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 			      enum dma_data_direction dir)
 {
 	unsigned long max_seg_pages, i, n;
+	bool mmio = framevec_has_mmio(fv);
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 	int ret;
@@ -616,9 +708,6 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 		return ERR_PTR(-ENODEV);
 	if (dir != DMA_TO_DEVICE && !(fv->flags & FRAMEVEC_WRITE))
 		return ERR_PTR(-EACCES);
-	for (i = 0; i < fv->nr_segs; i++)
-		if (fv->segs[i].mem_type != FRAMEVEC_MEM_RAM)
-			return ERR_PTR(-EOPNOTSUPP);
 
 	max_seg_pages = min_t(unsigned int, dma_get_max_seg_size(dev), SZ_1G) >> PAGE_SHIFT;
 	max_seg_pages = max(1UL, max_seg_pages);
@@ -629,19 +718,25 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 	ret = sg_alloc_table(sgt, framevec_sg_entries(fv, max_seg_pages), GFP_KERNEL);
 	if (ret)
 		goto err_free_sgt;
-	sg = sgt->sgl;
-	for (i = 0; i < fv->nr_runs; i++) {
-		unsigned long pfn = framevec_run_pfn(fv->runs[i]);
-		unsigned long left = framevec_run_pages(fv->runs[i]);
+	if (mmio) {
+		ret = framevec_map_entries(fv, dev, sgt, dir, max_seg_pages);
+		if (ret)
+			goto err_free_table;
+	} else {
+		sg = sgt->sgl;
+		for (i = 0; i < fv->nr_runs; i++) {
+			unsigned long pfn = framevec_run_pfn(fv->runs[i]);
+			unsigned long left = framevec_run_pages(fv->runs[i]);
 
-		for (; left; left -= n, pfn += n, sg = sg_next(sg)) {
-			n = min(left, max_seg_pages);
-			sg_set_page(sg, pfn_to_page(pfn), n << PAGE_SHIFT, 0);
+			for (; left; left -= n, pfn += n, sg = sg_next(sg)) {
+				n = min(left, max_seg_pages);
+				sg_set_page(sg, pfn_to_page(pfn), n << PAGE_SHIFT, 0);
+			}
 		}
+		ret = dma_map_sgtable(dev, sgt, dir, 0);
+		if (ret)
+			goto err_free_table;
 	}
-	ret = dma_map_sgtable(dev, sgt, dir, 0);
-	if (ret)
-		goto err_free_table;
 
 	mutex_lock(&fv->lock);
 	if (fv->revoked) {
@@ -655,7 +750,10 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 	return sgt;
 
 err_unmap:
-	dma_unmap_sgtable(dev, sgt, dir, 0);
+	if (mmio)
+		framevec_unmap_entries(dev, sgt, dir, sgt->nents);
+	else
+		dma_unmap_sgtable(dev, sgt, dir, 0);
 err_free_table:
 	sg_free_table(sgt);
 err_free_sgt:
@@ -676,7 +774,10 @@ EXPORT_SYMBOL_GPL(framevec_map);
 void framevec_unmap(struct framevec *fv, struct device *dev,
 		    struct sg_table *sgt, enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(dev, sgt, dir, 0);
+	if (framevec_has_mmio(fv))
+		framevec_unmap_entries(dev, sgt, dir, sgt->nents);
+	else
+		dma_unmap_sgtable(dev, sgt, dir, 0);
 	sg_free_table(sgt);
 	kfree(sgt);
 	atomic64_dec(&framevec_stats.device_maps);
@@ -689,9 +790,13 @@ EXPORT_SYMBOL_GPL(framevec_unmap);
  * @fv: the framevec
  * @map: set to the virtually contiguous mapping
  *
+ * Only RAM can be vmapped: MMIO (a PCI BAR) would need an ioremap with an
+ * iosys_map of I/O memory for each run, which no importer asked for yet, so a
+ * framevec holding MMIO is refused.
+ *
  * Context: process context, may sleep.
- * Return: 0, -ENODEV if revoked, -EOPNOTSUPP for memory without struct page,
- * or -ENOMEM. @map is unchanged on failure.
+ * Return: 0, -ENODEV if revoked, -EOPNOTSUPP for MMIO or memory without
+ * struct page, or -ENOMEM. @map is unchanged on failure.
  */
 int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 {
@@ -701,11 +806,10 @@ int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 
 	if (framevec_is_revoked(fv))
 		return -ENODEV;
+	if (framevec_has_mmio(fv))
+		return -EOPNOTSUPP;
 	for (i = 0; i < fv->nr_runs; i++)
 		if (!pfn_valid(framevec_run_pfn(fv->runs[i])))
-			return -EOPNOTSUPP;
-	for (i = 0; i < fv->nr_segs; i++)
-		if (fv->segs[i].mem_type != FRAMEVEC_MEM_RAM)
 			return -EOPNOTSUPP;
 
 	pages = kvmalloc_array(fv->nr_pages, sizeof(*pages), GFP_KERNEL);

@@ -20,6 +20,7 @@
 #define FRAMEVEC_RUN_LEN_BITS	20
 #define FRAMEVEC_RUN_MAX_PAGES	BIT(FRAMEVEC_RUN_LEN_BITS)
 
+struct dentry;
 struct framevec;
 struct framevec_seg;
 
@@ -135,6 +136,7 @@ int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 		      unsigned long pfn, unsigned long nr_pages);
 
 void framevec_revoke(struct framevec *fv);
+bool framevec_has_mmio(const struct framevec *fv);
 
 /**
  * struct framevec_verdict - what an import would do with one VMA
@@ -174,6 +176,7 @@ struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
 
 /* Sources */
 extern const struct framevec_source_ops framevec_pages_source;
+extern const struct framevec_source_ops framevec_iomem_source;
 extern const struct framevec_source_ops framevec_dmabuf_source;
 extern const struct framevec_source_ops framevec_vb2_source;
 extern const struct framevec_source_ops framevec_revocable_source;
@@ -199,6 +202,7 @@ void framevec_stats_add(struct framevec *fv);
 void framevec_stats_del(struct framevec *fv);
 int framevec_debugfs_init(void);
 void framevec_debugfs_exit(void);
+void framevec_iomem_debugfs_init(struct dentry *dir);
 
 /* Front ends */
 struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
