@@ -179,6 +179,7 @@ void framevec_debugfs_exit(void);
 /* Front ends */
 struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
 				       unsigned long length, unsigned int flags);
+long framevec_ioctl_explain(void __user *uarg);
 int framevec_chardev_init(void);
 void framevec_chardev_exit(void);
 
