@@ -17,13 +17,15 @@ KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linu
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
 TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
 GUEST_BINS := $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
+GUEST_BINS += $(BUILD)/tools/framevec tests/guest/fv-demo
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
 
 VM_PROFILE ?= plain
 VM_TIMEOUT ?= 300
 
 .PHONY: all help deps ensure-deps module test-modules selftests initramfs vm shell run \
-	check check-build checkpatch sparse vm-tests harness-tests bench clean
+	check check-build checkpatch sparse vm-tests harness-tests bench clean \
+	lib tools install uninstall dkms dkms-uninstall dkms-check install-check
 
 all: ensure-deps
 	$(MAKE) module test-modules selftests
@@ -54,7 +56,7 @@ $(BUILD)/tests/%: tests/selftests/%.c tests/selftests/*.h include/uapi/linux/fra
 selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
-	$(MAKE) module test-modules selftests
+	$(MAKE) module test-modules lib tools selftests
 	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
@@ -65,9 +67,9 @@ vm: initramfs
 shell: initramfs
 	bash vm/run.sh -i -p $(VM_PROFILE)
 
+# The demo (framevec demo in the VM), its output shown live.
 run: initramfs
-	@bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) -l $(BUILD)/logs/run.log -- \
-		'echo "framevec is loaded:"; grep framevec /proc/modules; ls -l /dev/framevec; cat /sys/kernel/debug/framevec/counters'
+	@bash scripts/run-demo.sh -t $(VM_TIMEOUT)
 
 checkpatch: ensure-deps
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet --show-types -f $(KERNEL_SRCS)
@@ -86,7 +88,11 @@ check: ensure-deps
 	$(MAKE) checkpatch
 	$(MAKE) sparse
 	$(MAKE) initramfs
+	$(MAKE) dkms-check
+	$(MAKE) install-check
 	bash tests/run-suites.sh
+
+include lib/lib.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean
