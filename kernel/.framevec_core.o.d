@@ -1,4 +1,4 @@
-framevec_core.o: /work/main/kernel/framevec_core.c \
+framevec_core.o: /work/wt-pfnmap/kernel/framevec_core.c \
  /usr/src/linux-headers-6.12.117+deb12-common/include/linux/compiler-version.h \
  /usr/src/linux-headers-6.12.117+deb12-common/include/linux/kconfig.h \
  include/generated/autoconf.h \
@@ -581,5 +581,5 @@ framevec_core.o: /work/main/kernel/framevec_core.c \
  /usr/src/linux-headers-6.12.117+deb12-common/include/linux/vmalloc.h \
  /usr/src/linux-headers-6.12.117+deb12-common/arch/x86/include/asm/vmalloc.h \
  /usr/src/linux-headers-6.12.117+deb12-common/arch/x86/include/asm/pgtable_areas.h \
- /work/main/kernel/framevec_internal.h \
- /work/main/kernel/../include/linux/framevec.h
+ /work/wt-pfnmap/kernel/framevec_internal.h \
+ /work/wt-pfnmap/kernel/../include/linux/framevec.h

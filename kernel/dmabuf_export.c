@@ -231,8 +231,9 @@ struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&fvd->lock);
 
-	fvd->fv = framevec_import(mm, start, length, flags,
-				  framevec_dmabuf_revoke, fvd);
+	/* dma-buf importers stop when told, not before the callback returns */
+	fvd->fv = __framevec_import(mm, start, length, flags | FRAMEVEC_ASYNC_REVOKE,
+				    framevec_dmabuf_revoke, fvd);
 	if (IS_ERR(fvd->fv)) {
 		ret = PTR_ERR(fvd->fv);
 		goto err_free;

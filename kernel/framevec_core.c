@@ -17,11 +17,14 @@
  * the segments that finished. framevec_release() cannot fail and allocates
  * nothing; it WARNs if a device mapping or vmap is still live.
  *
- * Locking. The import walks the VMAs with the mmap lock held for read from
- * the first check to the last reference, so the checks hold for the import.
- * fv->lock serializes map/unmap/vmap against revocation. The object has a
- * single owner (the importer): import, release and iteration are not
- * concurrent with each other.
+ * Locking. The import walks the VMAs with the mmap lock held from the first
+ * check to the last reference, so the checks hold for the import: for read,
+ * or for write when a source needs it (an MMU interval notifier is inserted
+ * under the write lock); the VMAs are then checked again under it.
+ * fv->lock serializes the commit of map/vmap against revocation; it is taken
+ * from MMU notifiers (framevec_revoke()), so nothing allocates under it.
+ * The object has a single owner (the importer): import, release and
+ * iteration are not concurrent with each other.
  *
  * Vocabulary. Addresses: [start, end) with end exclusive; lengths in bytes;
  * nr_pages counts PAGE_SIZE pages. Overflow traps: start + length is checked
@@ -42,6 +45,9 @@
 /* Sources in the order they are asked; the first that takes a VMA wins. */
 static const struct framevec_source_ops *const framevec_sources[] = {
 	&framevec_pages_source,
+	&framevec_dmabuf_source,
+	&framevec_vb2_source,
+	&framevec_revocable_source,	/* last: any VM_PFNMAP nobody else took */
 };
 
 #define FRAMEVEC_VALID_FLAGS	(FRAMEVEC_WRITE)
@@ -113,7 +119,8 @@ static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
  */
 static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 				unsigned long end, unsigned int flags, bool can_revoke,
-				unsigned long *nr_segs, unsigned long *nr_charge)
+				unsigned long *nr_segs, unsigned long *nr_charge,
+				bool *need_write)
 {
 	const struct framevec_source_ops *ops;
 	unsigned long addr = start, piece_end;
@@ -123,6 +130,7 @@ static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 	mmap_assert_locked(mm);
 	*nr_segs = 0;
 	*nr_charge = 0;
+	*need_write = false;
 	while (addr < end) {
 		vma = vma_lookup(mm, addr);
 		if (!vma) {
@@ -135,6 +143,7 @@ static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 		if (ret)
 			return ret;
 		(*nr_segs)++;
+		*need_write |= ops->needs_mmap_write;
 		if (ops->pins_pages)
 			*nr_charge += (piece_end - addr) >> PAGE_SHIFT;
 		addr = piece_end;
@@ -265,40 +274,43 @@ err_release_segs:
 	return ret;
 }
 
+/* Take or drop the mmap lock for an import, for write if a source needs it */
+static int framevec_mmap_lock(struct mm_struct *mm, bool write)
+{
+	return write ? mmap_write_lock_killable(mm) : mmap_read_lock_killable(mm);
+}
+
+static void framevec_mmap_unlock(struct mm_struct *mm, bool write)
+{
+	if (write)
+		mmap_write_unlock(mm);
+	else
+		mmap_read_unlock(mm);
+}
+
 /**
- * framevec_import() - hold every byte of a user address range
- * @mm: the address space; the caller keeps it alive (mmget or current->mm)
- * @start: page aligned start address
- * @length: page aligned length in bytes, not zero
- * @flags: FRAMEVEC_WRITE if the device will write the memory
- * @revoke: callback for revocable memory, or NULL to refuse such memory
- * @priv: argument for @revoke
+ * __framevec_import() - framevec_import() that also takes internal flags
+ * @mm: see framevec_import()
+ * @start: see framevec_import()
+ * @length: see framevec_import()
+ * @flags: FRAMEVEC_* flags, plus FRAMEVEC_ASYNC_REVOKE
+ * @revoke: see framevec_import()
+ * @priv: see framevec_import()
  *
- * Walks the VMAs of [@start, @start + @length) and has each held by the
- * source that understands it. Memory whose owner can take it back (dma-buf,
- * iomem exporter, other VM_PFNMAP) is imported only with a @revoke callback.
- * User input and every VMA are checked before
- * the first reference is taken. Pinned pages are charged to @mm's
- * RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
- *
- * Context: process context, may sleep; takes the mmap lock of @mm for read.
- * Return: the framevec, or an ERR_PTR: -EINVAL (zero length, misaligned),
- * -EOPNOTSUPP (unknown flags, memory no source takes), -EOVERFLOW (range
- * wraps), -EFAULT (beyond the address space or a hole), -EACCES (PROT_NONE or
- * write import of read-only memory), -EFBIG (over max_import_pages), -ENOMEM
- * (over RLIMIT_MEMLOCK or out of memory), -EINTR, or a source's errno. On
- * failure nothing is held and nothing is charged.
+ * For framevec's own front ends; see framevec_import() for the rest.
+ * Return: as framevec_import().
  */
-struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
-				 unsigned long length, unsigned int flags,
-				 framevec_revoke_fn revoke, void *priv)
+struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
+				   unsigned long length, unsigned int flags,
+				   framevec_revoke_fn revoke, void *priv)
 {
 	unsigned long end, nr_segs, nr_charge;
 	static atomic_long_t next_id;
+	bool write_lock = false, need_write;
 	struct framevec *fv;
 	int ret;
 
-	if (flags & ~FRAMEVEC_VALID_FLAGS) {
+	if (flags & ~(FRAMEVEC_VALID_FLAGS | FRAMEVEC_ASYNC_REVOKE)) {
 		fv_user_err("unknown import flags %#x",
 			    flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
 		return ERR_PTR(-EOPNOTSUPP);
@@ -326,12 +338,20 @@ struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
 		return ERR_PTR(-EFBIG);
 	}
 
-	ret = mmap_read_lock_killable(mm);
+relock:
+	ret = framevec_mmap_lock(mm, write_lock);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs, &nr_charge);
+	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
+				   &nr_charge, &need_write);
 	if (ret)
 		goto out_unlock;
+	if (need_write && !write_lock) {
+		/* the VMAs may change while unlocked: check them all again */
+		framevec_mmap_unlock(mm, false);
+		write_lock = true;
+		goto relock;
+	}
 	ret = framevec_charge(mm, nr_charge);
 	if (ret)
 		goto out_unlock;
@@ -354,7 +374,7 @@ struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
 	ret = framevec_import_segs(fv, mm, end);
 	if (ret)
 		goto err_free;
-	mmap_read_unlock(mm);
+	framevec_mmap_unlock(mm, write_lock);
 
 	/* Give back the slack of the doubling growth: metadata is exact. */
 	if (fv->runs_cap > fv->nr_runs) {
@@ -378,8 +398,49 @@ err_free:
 err_uncharge:
 	framevec_uncharge(mm, nr_charge);
 out_unlock:
-	mmap_read_unlock(mm);
+	framevec_mmap_unlock(mm, write_lock);
 	return ERR_PTR(ret);
+}
+
+/**
+ * framevec_import() - hold every byte of a user address range
+ * @mm: the address space; the caller keeps it alive (mmget or current->mm)
+ * @start: page aligned start address
+ * @length: page aligned length in bytes, not zero
+ * @flags: FRAMEVEC_WRITE if the device will write the memory
+ * @revoke: callback for revocable memory, or NULL to refuse such memory
+ * @priv: argument for @revoke
+ *
+ * Walks the VMAs of [@start, @start + @length) and has each held by the
+ * source that understands it. Memory whose owner can take it back (dma-buf,
+ * iomem exporter, other VM_PFNMAP) is imported only with a @revoke callback.
+ * @revoke may run before framevec_import() returns (the framevec is then
+ * returned already revoked). For other VM_PFNMAP memory it runs from an MMU
+ * notifier, before the mapping goes: it must not allocate memory nor take a
+ * lock that is held anywhere while allocating.
+ * User input and every VMA are checked before
+ * the first reference is taken. Pinned pages are charged to @mm's
+ * RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
+ *
+ * Context: process context, may sleep; takes the mmap lock of @mm for read,
+ * or for write if the range has VM_PFNMAP memory only a notifier can watch.
+ * Return: the framevec, or an ERR_PTR: -EINVAL (zero length, misaligned),
+ * -EOPNOTSUPP (unknown flags, memory no source takes), -EOVERFLOW (range
+ * wraps), -EFAULT (beyond the address space or a hole), -EACCES (PROT_NONE or
+ * write import of read-only memory), -EFBIG (over max_import_pages), -ENOMEM
+ * (over RLIMIT_MEMLOCK or out of memory), -EINTR, or a source's errno. On
+ * failure nothing is held and nothing is charged.
+ */
+struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
+				 unsigned long length, unsigned int flags,
+				 framevec_revoke_fn revoke, void *priv)
+{
+	if (flags & ~FRAMEVEC_VALID_FLAGS) {
+		fv_user_err("unknown import flags %#x",
+			    flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	return __framevec_import(mm, start, length, flags, revoke, priv);
 }
 EXPORT_SYMBOL_GPL(framevec_import);
 
@@ -532,6 +593,11 @@ static unsigned long framevec_sg_entries(const struct framevec *fv,
  * and maps it with dma_map_sgtable(). A framevec imported without
  * FRAMEVEC_WRITE cannot be mapped for a device that writes.
  *
+ * Locking: the table is built and mapped without fv->lock and committed
+ * under it (undone if a revocation came first). fv->lock is taken by
+ * framevec_revoke() from MMU notifiers, so it is never held while
+ * allocating (fs_reclaim -> mmu notifier -> fv->lock).
+ *
  * Context: process context, may sleep.
  * Return: the mapped table, to be passed to framevec_unmap(), or an ERR_PTR:
  * -ENODEV if the memory was revoked, -EACCES for a write mapping of a
@@ -546,6 +612,8 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 	struct sg_table *sgt;
 	int ret;
 
+	if (framevec_is_revoked(fv))
+		return ERR_PTR(-ENODEV);
 	if (dir != DMA_TO_DEVICE && !(fv->flags & FRAMEVEC_WRITE))
 		return ERR_PTR(-EACCES);
 	for (i = 0; i < fv->nr_segs; i++)
@@ -558,14 +626,9 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
 
-	mutex_lock(&fv->lock);
-	if (fv->revoked) {
-		ret = -ENODEV;
-		goto err_unlock;
-	}
 	ret = sg_alloc_table(sgt, framevec_sg_entries(fv, max_seg_pages), GFP_KERNEL);
 	if (ret)
-		goto err_unlock;
+		goto err_free_sgt;
 	sg = sgt->sgl;
 	for (i = 0; i < fv->nr_runs; i++) {
 		unsigned long pfn = framevec_run_pfn(fv->runs[i]);
@@ -579,15 +642,23 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 	ret = dma_map_sgtable(dev, sgt, dir, 0);
 	if (ret)
 		goto err_free_table;
+
+	mutex_lock(&fv->lock);
+	if (fv->revoked) {
+		mutex_unlock(&fv->lock);
+		ret = -ENODEV;
+		goto err_unmap;
+	}
 	atomic_inc(&fv->nr_maps);
 	atomic64_inc(&framevec_stats.device_maps);
 	mutex_unlock(&fv->lock);
 	return sgt;
 
+err_unmap:
+	dma_unmap_sgtable(dev, sgt, dir, 0);
 err_free_table:
 	sg_free_table(sgt);
-err_unlock:
-	mutex_unlock(&fv->lock);
+err_free_sgt:
 	kfree(sgt);
 	return ERR_PTR(ret);
 }
@@ -627,8 +698,9 @@ int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 	struct page **pages;
 	unsigned long i, j, n = 0;
 	void *vaddr;
-	int ret = 0;
 
+	if (framevec_is_revoked(fv))
+		return -ENODEV;
 	for (i = 0; i < fv->nr_runs; i++)
 		if (!pfn_valid(framevec_run_pfn(fv->runs[i])))
 			return -EOPNOTSUPP;
@@ -643,22 +715,21 @@ int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 		for (j = 0; j < framevec_run_pages(fv->runs[i]); j++)
 			pages[n++] = pfn_to_page(framevec_run_pfn(fv->runs[i]) + j);
 
+	/* vmap() allocates: commit under fv->lock only (see framevec_map()) */
+	vaddr = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
+	if (!vaddr)
+		return -ENOMEM;
 	mutex_lock(&fv->lock);
 	if (fv->revoked) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	vaddr = vmap(pages, n, VM_MAP, PAGE_KERNEL);
-	if (!vaddr) {
-		ret = -ENOMEM;
-		goto out_unlock;
+		mutex_unlock(&fv->lock);
+		vunmap(vaddr);
+		return -ENODEV;
 	}
 	iosys_map_set_vaddr(map, vaddr);
 	atomic_inc(&fv->nr_maps);
-out_unlock:
 	mutex_unlock(&fv->lock);
-	kvfree(pages);
-	return ret;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(framevec_vmap);
 

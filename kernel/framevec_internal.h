@@ -30,13 +30,17 @@ struct framevec_seg;
  * @pins_pages: the pages this source holds are charged to RLIMIT_MEMLOCK
  * @can_revoke: the owner can take the memory back (framevec_revoke()); an
  *	import with such a segment needs an importer revoke callback
+ * @needs_mmap_write: @import must run with the mmap lock held for write
+ *	(mmu_interval_notifier_insert_locked() asserts it); the core then takes
+ *	the write lock for the whole import
  * @check: decide, taking no reference and logging nothing, whether this
  *	source takes @vma for an import with @flags. Returns 0 to take it,
  *	-ENOENT if the VMA is not of its kind, or the errno to refuse the import
  *	with, setting *@why to a sentence that continues "range A-B " and says
  *	what to do instead. Called with the mmap lock held.
  * @import: take references on [@start, @end) of @vma and add its frames
- *	with framevec_add_pfns(). Called with the mmap lock held for read. On
+ *	with framevec_add_pfns(). Called with the mmap lock held (for write if
+ *	any segment's source has @needs_mmap_write, else for read). On
  *	failure it must have released everything it took for @seg.
  * @release: drop every reference held for @seg. Cannot fail. May sleep.
  *	A source that can revoke must, before it returns, wait for a
@@ -48,6 +52,7 @@ struct framevec_source_ops {
 	const char *name;
 	bool pins_pages;
 	bool can_revoke;
+	bool needs_mmap_write;
 	int (*check)(struct vm_area_struct *vma, unsigned int flags,
 		     const char **why);
 	int (*import)(struct framevec *fv, struct framevec_seg *seg,
@@ -154,8 +159,27 @@ static inline int fv_refuse(const char **why, int err, const char *text)
 int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 		       bool can_revoke, struct framevec_verdict *v);
 
+/*
+ * Internal import flag, never accepted from framevec_import() callers: the
+ * importer's revoke callback cannot make every user stop before it returns
+ * (framevec's dma-buf front end: dma-buf importers and user mmaps are told,
+ * not waited for). Sources whose memory vanishes as soon as the callback
+ * returns refuse such imports.
+ */
+#define FRAMEVEC_ASYNC_REVOKE	BIT(31)
+
+struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
+				   unsigned long length, unsigned int flags,
+				   framevec_revoke_fn revoke, void *priv);
+
 /* Sources */
 extern const struct framevec_source_ops framevec_pages_source;
+extern const struct framevec_source_ops framevec_dmabuf_source;
+extern const struct framevec_source_ops framevec_vb2_source;
+extern const struct framevec_source_ops framevec_revocable_source;
+
+int framevec_dmabuf_source_init(void);
+void framevec_dmabuf_source_exit(void);
 
 /* Module parameters */
 extern unsigned long framevec_max_import_pages;

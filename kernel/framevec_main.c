@@ -2,8 +2,8 @@
 /*
  * framevec module: parameters, init and exit.
  *
- * Init order: debugfs, then /dev/framevec (the first user-visible door is
- * opened last). Exit in reverse. Module references held by every dma-buf
+ * Init order: debugfs, the dma-buf source's device, then /dev/framevec (the
+ * first user-visible door is opened last). Exit in reverse. Module references held by every dma-buf
  * (its ops' owner) keep the module loaded while any framevec lives.
  */
 #include <linux/module.h>
@@ -24,11 +24,16 @@ static int __init framevec_init(void)
 	ret = framevec_debugfs_init();
 	if (ret)
 		return ret;
-	ret = framevec_chardev_init();
+	ret = framevec_dmabuf_source_init();
 	if (ret)
 		goto err_debugfs;
+	ret = framevec_chardev_init();
+	if (ret)
+		goto err_dmabuf_source;
 	return 0;
 
+err_dmabuf_source:
+	framevec_dmabuf_source_exit();
 err_debugfs:
 	framevec_debugfs_exit();
 	return ret;
@@ -37,6 +42,7 @@ err_debugfs:
 static void __exit framevec_exit(void)
 {
 	framevec_chardev_exit();
+	framevec_dmabuf_source_exit();
 	framevec_debugfs_exit();
 	WARN_ON(atomic64_read(&framevec_stats.live_framevecs));
 	WARN_ON(atomic64_read(&framevec_stats.pinned_pages));
