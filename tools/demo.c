@@ -12,9 +12,11 @@
  * intact, because framevec holds the vb2 buffers. Closing the dma-bufs
  * releases every reference.
  *
- * Proof of zero-copy: for every buffer, the pfns framevec holds (debugfs
- * framevecs list) equal the pfns of the vb2 buffer's mapping and of an mmap
- * of the dma-buf (/proc/self/pagemap, root only).
+ * Proof of zero-copy: for every buffer, the pfns framevec holds for the
+ * pointer (debugfs framevecs list, vb2 source, read from the page tables)
+ * equal the pages vb2's own exporter hands out for that buffer
+ * (VIDIOC_EXPBUF, imported through framevec's dma-buf source, which reads
+ * vb2's sg_table). /proc/self/pagemap cannot be used: it skips VM_PFNMAP.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +50,8 @@ struct demo {
 	size_t len;
 	int dmabuf[DEMO_MAX_BUFS];
 	size_t npages;
-	uint64_t *pfns[DEMO_MAX_BUFS];	/* the vb2 buffer's pfns, from pagemap */
+	uint64_t *pfns[DEMO_MAX_BUFS];	/* the vb2 buffer's pfns, from its exporter */
+	int check_refs;			/* dma-buf references taken by the proof */
 	double import_us[DEMO_MAX_BUFS];
 	struct framevec_stats base;
 	struct framevec_ctx *ctx;
@@ -167,33 +170,10 @@ static int reqbufs(int fd, uint32_t type, uint32_t memory, unsigned int count,
 
 static int wait_dq(int fd, uint32_t type, uint32_t memory, struct v4l2_buffer *b)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
-
-	if (poll(&p, 1, 20000) != 1)
-		return -ETIMEDOUT;
 	memset(b, 0, sizeof(*b));
 	b->type = type;
 	b->memory = memory;
 	return ioctl(fd, VIDIOC_DQBUF, b) ? -errno : 0;
-}
-
-/* pfns of @npages pages at @addr (root: pagemap shows pfns); 0 = not present */
-static int read_pagemap(void *addr, size_t npages, uint64_t *pfns)
-{
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	off_t off = (uintptr_t)addr / 4096 * 8;
-	size_t i;
-
-	if (fd < 0)
-		return -errno;
-	if (pread(fd, pfns, npages * 8, off) != (ssize_t)(npages * 8)) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	for (i = 0; i < npages; i++)
-		pfns[i] = (pfns[i] >> 63) ? (pfns[i] & ((1ULL << 55) - 1)) : 0;
-	return 0;
 }
 
 /*
@@ -346,23 +326,59 @@ static int demo_explain(struct demo *d)
 	return 0;
 }
 
+/*
+ * The vb2 buffer's pfns as vb2 itself hands them out: export buffer @i
+ * (VIDIOC_EXPBUF, vb2's own dma-buf exporter), mmap that and import it;
+ * framevec's dma-buf source reads the pages from vb2's sg_table, a path
+ * independent of the vb2 source, which reads the pointer's page tables.
+ */
+static int vb2_exporter_pfns(struct demo *d, int i, uint64_t *pfns)
+{
+	struct v4l2_exportbuffer exp = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .index = i,
+					 .flags = O_RDWR | O_CLOEXEC };
+	char source[32];
+	int ret, fd;
+	void *m;
+
+	if (ioctl(d->cap.fd, VIDIOC_EXPBUF, &exp))
+		return -errno;
+	m = mmap(NULL, d->len, PROT_READ, MAP_SHARED, exp.fd, 0);
+	if (m == MAP_FAILED) {
+		ret = -errno;
+		goto out_close;
+	}
+	fd = framevec_import_dmabuf(d->ctx, m, d->len, 0);
+	if (fd < 0) {
+		ret = fd;
+		goto out_unmap;
+	}
+	d->check_refs++;
+	ret = read_framevec_pfns(m, d->npages, pfns, source, sizeof(source));
+	if (!ret && strcmp(source, "dmabuf"))
+		ret = -EPROTO;
+	close(fd);
+out_unmap:
+	munmap(m, d->len);
+out_close:
+	close(exp.fd);
+	return ret;
+}
+
 /* [2] import every buffer; prove its pfns are the vb2 buffer's */
 static int demo_import(struct demo *d)
 {
-	uint64_t *held = calloc(d->npages, 8), *viadmabuf = calloc(d->npages, 8);
+	uint64_t *held = calloc(d->npages, 8);
 	char source[32];
 	int i, ret = 0;
 
-	if (!held || !viadmabuf)
+	if (!held)
 		fail(FV_EXIT_FAILED, "out of memory");
 	for (i = 0; i < d->nbufs && !ret; i++) {
 		double t0;
-		void *m;
 
 		d->pfns[i] = calloc(d->npages, 8);
-		if (!d->pfns[i] || read_pagemap(d->ptr[i], d->npages, d->pfns[i]) || !d->pfns[i][0]) {
-			fprintf(stderr, "\ndemo: FAIL: cannot read the vb2 buffer's pfns from /proc/self/pagemap (root needed)\n");
-			ret = FV_EXIT_UNAVAILABLE;
+		if (!d->pfns[i]) {
+			ret = FV_EXIT_FAILED;
 			break;
 		}
 		t0 = now_us();
@@ -374,37 +390,32 @@ static int demo_import(struct demo *d)
 			ret = FV_EXIT_CHECK;
 			break;
 		}
-		if (read_framevec_pfns(d->ptr[i], d->npages, held, source, sizeof(source))) {
-			fprintf(stderr, "\ndemo: FAIL: import %d not in %s/framevecs\n", i,
-				FRAMEVEC_DEBUGFS_DIR);
+		if (read_framevec_pfns(d->ptr[i], d->npages, held, source, sizeof(source)) ||
+		    strcmp(source, "vb2")) {
+			fprintf(stderr, "\ndemo: FAIL: import %d is not in %s/framevecs as a vb2 segment\n",
+				i, FRAMEVEC_DEBUGFS_DIR);
 			ret = FV_EXIT_CHECK;
 			break;
 		}
-		m = mmap(NULL, d->len, PROT_READ, MAP_SHARED, d->dmabuf[i], 0);
-		if (m == MAP_FAILED || read_pagemap(m, d->npages, viadmabuf)) {
-			fprintf(stderr, "\ndemo: FAIL: mmap of the dma-buf: %s\n", strerror(errno));
-			ret = FV_EXIT_FAILED;
-			break;
-		}
-		munmap(m, d->len);
-		if (memcmp(held, d->pfns[i], d->npages * 8) ||
-		    memcmp(viadmabuf, d->pfns[i], d->npages * 8)) {
-			fprintf(stderr, "\ndemo: FAIL: buffer %d: pfns differ: vb2 %#" PRIx64 ", framevec %#" PRIx64 ", dma-buf mmap %#" PRIx64 "\n",
-				i, d->pfns[i][0], held[0], viadmabuf[0]);
+		ret = vb2_exporter_pfns(d, i, d->pfns[i]);
+		if (ret) {
+			fprintf(stderr, "\ndemo: FAIL: cannot read buffer %d's pfns through VIDIOC_EXPBUF: %s\n",
+				i, ret == -EPROTO ? "not held by the dma-buf source" :
+				framevec_strerror(ret, FRAMEVEC_CTX_IMPORT));
 			ret = FV_EXIT_CHECK;
 			break;
 		}
-		if (strcmp(source, "vb2")) {
-			fprintf(stderr, "\ndemo: FAIL: buffer %d held by source %s, not vb2\n", i, source);
+		if (memcmp(held, d->pfns[i], d->npages * 8)) {
+			fprintf(stderr, "\ndemo: FAIL: buffer %d: framevec holds pfn %#" PRIx64 ", vb2 exports pfn %#" PRIx64 "\n",
+				i, held[0], d->pfns[i][0]);
 			ret = FV_EXIT_CHECK;
 		}
 	}
 	free(held);
-	free(viadmabuf);
 	if (!ret)
-		printf("[2] framevec: %d pointers imported as dma-bufs; each dma-buf's pfns == its vb2\n"
-		       "    buffer's (pagemap of the pointer, debugfs runs, pagemap of the dma-buf mmap;\n"
-		       "    %zu pages from pfn %#" PRIx64 " for buffer 0)\n",
+		printf("[2] framevec: %d pointers imported as dma-bufs (vb2 source); every page of each\n"
+		       "    dma-buf is the vb2 buffer's own page frame (checked against VIDIOC_EXPBUF;\n"
+		       "    buffer 0: %zu pages from pfn %#" PRIx64 ")\n",
 		       d->nbufs, d->npages, d->pfns[0][0]);
 	return ret;
 }
@@ -425,33 +436,54 @@ static int demo_stream(struct demo *d, uint64_t *last_sum, int *last_idx)
 	if (ioctl(d->cap.fd, VIDIOC_STREAMON, &cap) || ioctl(d->out.fd, VIDIOC_STREAMON, &out))
 		fail(FV_EXIT_FAILED, "VIDIOC_STREAMON: %s", strerror(errno));
 
-	for (n = 1; n <= d->frames; n++) {
+	/*
+	 * Capture fills a buffer -> queue its dma-buf on output -> output done
+	 * -> give it back to capture. vivid's output starts only with two
+	 * buffers queued, so several are in flight.
+	 */
+	for (n = 0; n < d->frames;) {
+		struct pollfd p[2] = {
+			{ .fd = d->cap.fd, .events = POLLIN },
+			{ .fd = d->out.fd, .events = POLLOUT },
+		};
 		struct v4l2_buffer b;
 
-		ret = wait_dq(d->cap.fd, cap, V4L2_MEMORY_MMAP, &b);
-		if (ret)
-			fail(FV_EXIT_FAILED, "capture VIDIOC_DQBUF: %s", strerror(-ret));
-		i = b.index;
-		ret = framevec_v4l2_qbuf_dmabuf(d->out.fd, out, i, d->dmabuf[i], d->len,
-						d->fmt_out.fmt.pix.sizeimage);
-		if (ret)
-			fail(FV_EXIT_FAILED, "output VIDIOC_QBUF(DMABUF): %s",
-			     framevec_strerror(ret, FRAMEVEC_CTX_V4L2));
-		ret = wait_dq(d->out.fd, out, V4L2_MEMORY_DMABUF, &b);
-		if (ret)
-			fail(FV_EXIT_FAILED, "output VIDIOC_DQBUF: %s", strerror(-ret));
-		*last_idx = b.index;
-		printf("\r    frames %d/%d  capture -> pointer -> framevec dma-buf -> output  "
-		       "CPU bytes copied: 0  %.1f fps ", n, d->frames, n / ((now_us() - t0) / 1e6));
-		fflush(stdout);
-		if (n == d->frames)
-			break;
-		memset(&b, 0, sizeof(b));
-		b.index = *last_idx;
-		b.type = cap;
-		b.memory = V4L2_MEMORY_MMAP;
-		if (ioctl(d->cap.fd, VIDIOC_QBUF, &b))
-			fail(FV_EXIT_FAILED, "VIDIOC_QBUF(capture): %s", strerror(errno));
+		if (poll(p, 2, 20000) <= 0)
+			fail(FV_EXIT_FAILED, "no frame from vivid within 20 s");
+		if ((p[0].revents | p[1].revents) & POLLERR)
+			fail(FV_EXIT_FAILED, "vivid reported an error on its queue");
+		if (p[0].revents & POLLIN) {
+			ret = wait_dq(d->cap.fd, cap, V4L2_MEMORY_MMAP, &b);
+			if (ret)
+				fail(FV_EXIT_FAILED, "capture VIDIOC_DQBUF: %s", strerror(-ret));
+			i = b.index;
+			ret = framevec_v4l2_qbuf_dmabuf(d->out.fd, out, i, d->dmabuf[i], d->len,
+							d->fmt_out.fmt.pix.sizeimage);
+			if (ret)
+				fail(FV_EXIT_FAILED, "output VIDIOC_QBUF(DMABUF): %s",
+				     framevec_strerror(ret, FRAMEVEC_CTX_V4L2));
+		}
+		if (p[1].revents & POLLOUT) {
+			ret = wait_dq(d->out.fd, out, V4L2_MEMORY_DMABUF, &b);
+			if (ret)
+				fail(FV_EXIT_FAILED, "output VIDIOC_DQBUF: %s", strerror(-ret));
+			if (b.flags & V4L2_BUF_FLAG_ERROR)
+				fail(FV_EXIT_FAILED, "vivid output flagged buffer %u as failed", b.index);
+			*last_idx = b.index;
+			n++;
+			printf("\r    frames %d/%d  capture -> framevec dma-buf -> output  "
+			       "CPU copies: 0 B  %.1f fps ", n, d->frames,
+			       n / ((now_us() - t0) / 1e6));
+			fflush(stdout);
+			if (n == d->frames)
+				break;
+			memset(&b, 0, sizeof(b));
+			b.index = *last_idx;
+			b.type = cap;
+			b.memory = V4L2_MEMORY_MMAP;
+			if (ioctl(d->cap.fd, VIDIOC_QBUF, &b))
+				fail(FV_EXIT_FAILED, "VIDIOC_QBUF(capture): %s", strerror(errno));
+		}
 	}
 	printf("\n");
 	if (ioctl(d->out.fd, VIDIOC_STREAMOFF, &out) || ioctl(d->cap.fd, VIDIOC_STREAMOFF, &cap))
@@ -563,9 +595,11 @@ int fv_cmd_demo(int argc, char **argv)
 	       d.nbufs, d.nbufs);
 	printf("  in-kernel USERPTR             EFAULT, as expected\n");
 	printf("  data after owner left         %s\n", sum_after == sum_before ? "intact" : "CHANGED");
-	printf("  references (vb2)              taken %" PRId64 ", released %" PRId64 "\n",
-	       mid.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] - d.base.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2],
-	       mid.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] - st.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2]);
+	printf("  references                    taken %" PRId64 " (%" PRId64 " vb2 for the frames, %d dma-buf for the proof), released %s\n",
+	       mid.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] - d.base.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] +
+	       d.check_refs, mid.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] -
+	       d.base.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2], d.check_refs,
+	       stats_equal(&st, &d.base) ? "all" : "NOT all");
 	if (sum_after != sum_before)
 		fail(FV_EXIT_CHECK, "the data changed after the owner unmapped: the memory was not held");
 	if (!stats_equal(&st, &d.base) ||
