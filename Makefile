@@ -17,13 +17,15 @@ KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linu
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
 TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
 GUEST_BINS = $(SELFTESTS) $(BUILD)/bench/fv_bench_run tests/guest/fv-run-tests tests/guest/fv-counters
+GUEST_BINS += $(BUILD)/tools/framevec tests/guest/fv-demo
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
 
 VM_PROFILE ?= plain
 VM_TIMEOUT ?= 300
 
 .PHONY: all help deps ensure-deps module test-modules bench-module selftests initramfs vm shell run \
-	check check-build checkpatch sparse vm-tests harness-tests bench clean
+	check check-build checkpatch sparse vm-tests harness-tests bench clean \
+	lib tools install uninstall dkms dkms-uninstall dkms-check install-check
 
 all: ensure-deps
 	$(MAKE) module test-modules selftests
@@ -62,7 +64,7 @@ $(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modul
 selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
-	$(MAKE) module test-modules bench-module selftests $(BUILD)/bench/fv_bench_run
+	$(MAKE) module test-modules bench-module lib tools selftests $(BUILD)/bench/fv_bench_run
 	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
@@ -73,9 +75,9 @@ vm: initramfs
 shell: initramfs
 	bash vm/run.sh -i -p $(VM_PROFILE)
 
+# The demo (framevec demo in the VM), its output shown live.
 run: initramfs
-	@bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) -l $(BUILD)/logs/run.log -- \
-		'echo "framevec is loaded:"; grep framevec /proc/modules; ls -l /dev/framevec; cat /sys/kernel/debug/framevec/counters'
+	@bash scripts/run-demo.sh -t $(VM_TIMEOUT)
 
 # Benchmarks: ratios against pin_user_pages and get_vaddr_frames, one boot
 bench: initramfs
@@ -98,7 +100,11 @@ check: ensure-deps
 	$(MAKE) checkpatch
 	$(MAKE) sparse
 	$(MAKE) initramfs
+	$(MAKE) dkms-check
+	$(MAKE) install-check
 	bash tests/run-suites.sh
+
+include lib/lib.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean

@@ -90,6 +90,8 @@ static long framevec_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 	switch (cmd) {
 	case FRAMEVEC_IOC_IMPORT:
 		return framevec_ioctl_import(uarg);
+	case FRAMEVEC_IOC_EXPLAIN:
+		return framevec_ioctl_explain(uarg);
 	default:
 		return -ENOTTY;
 	}

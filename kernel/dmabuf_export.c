@@ -160,7 +160,7 @@ static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *v
 	struct framevec_dmabuf *fvd = dmabuf->priv;
 	struct framevec *fv = fvd->fv;
 
-	if (!(vma->vm_flags & VM_SHARED)) {
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		fv_user_err("private mmap of a framevec dma-buf; map it MAP_SHARED");
 		return -EINVAL;
 	}

@@ -207,6 +207,7 @@ void framevec_iomem_debugfs_init(struct dentry *dir);
 /* Front ends */
 struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
 				       unsigned long length, unsigned int flags);
+long framevec_ioctl_explain(void __user *uarg);
 int framevec_chardev_init(void);
 void framevec_chardev_exit(void);
 

@@ -328,7 +328,7 @@ int framevec_iomem_mmap(struct framevec_iomem *iomem, struct vm_area_struct *vma
 	unsigned long nr = vma_pages(vma);
 
 	mmap_assert_write_locked(vma->vm_mm);
-	if (!(vma->vm_flags & VM_SHARED)) {
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		fv_user_err("private mapping of device memory; map it MAP_SHARED");
 		return -EINVAL;
 	}

@@ -85,7 +85,7 @@ static int framevec_dmabuf_check(struct vm_area_struct *vma, unsigned int flags,
 	if (!framevec_file_is_dmabuf(vma->vm_file))
 		return -ENOENT;
 	/* remap_pfn_range() of a COW mapping rewrites vm_pgoff, COW pages are not the dma-buf's */
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return fv_refuse(why, -EOPNOTSUPP,
 			"is a private mapping of a dma-buf; mmap the dma-buf MAP_SHARED");
 	return 0;
