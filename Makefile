@@ -100,8 +100,6 @@ check: ensure-deps
 	$(MAKE) checkpatch
 	$(MAKE) sparse
 	$(MAKE) initramfs
-	$(MAKE) dkms-check
-	$(MAKE) install-check
 	bash tests/run-suites.sh
 
 include lib/lib.mk

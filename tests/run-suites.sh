@@ -36,6 +36,24 @@ while read -r name profile timeout cmd; do
 	fi
 done <"$top/tests/suites.conf"
 
+# Host-side checks that print TAP: dkms build, the installed files.
+for hc in dkms-check install-check; do
+	if [ -n "${SUITES:-}" ] && ! grep -qw -- "$hc" <<<"$SUITES"; then continue; fi
+	echo "== host check $hc"
+	make -s -C "$top" "$hc" >"$logs/$hc.tap" 2>"$logs/$hc.err"
+	rc=$?
+	ok_here=$(grep -cE '^ok [0-9]+ |^ok dkms' "$logs/$hc.tap")
+	failed_here=$(grep -cE '^not ok' "$logs/$hc.tap")
+	pass=$((pass + ok_here)) fail=$((fail + failed_here))
+	grep -E '^not ok' "$logs/$hc.tap" | sed "s/^/  [$hc] /"
+	if [ "$rc" -ne 0 ] && [ "$failed_here" -eq 0 ]; then
+		echo "  [$hc] FAIL: exited $rc (output: $logs/$hc.tap, $logs/$hc.err)"
+		tail -n 5 "$logs/$hc.err" | sed 's/^/  | /'
+		fail=$((fail + 1))
+	fi
+	echo "  $ok_here passed, $failed_here failed"
+done
+
 if [ -z "${SUITES:-}" ] || grep -qw harness <<<"$SUITES"; then
 	for t in "$top"/tests/harness/test-*.sh; do
 		n=$(basename "$t" .sh)
