@@ -25,6 +25,37 @@
 
 #define FRAMEVEC_IMPORT_VALID_FLAGS	(FRAMEVEC_IMPORT_WRITE)
 
+/**
+ * framevec_copy_uarg() - copy in a size-first, extensible ioctl struct
+ * @karg: the kernel's struct
+ * @ksize: sizeof(*karg)
+ * @min_size: the size of the struct's first version
+ * @uarg: user pointer; its first u32 is the size user space built
+ * @name: the struct's name, for the log line
+ *
+ * Return: 0, -EFAULT, -EINVAL (smaller than the first version), or -E2BIG
+ * (larger, with bytes this kernel does not know that are not zero).
+ */
+int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
+		       void __user *uarg, const char *name)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size) {
+		fv_user_err("struct %s size %u is too small; rebuild against the current uapi header",
+			    name, usize);
+		return -EINVAL;
+	}
+	ret = copy_struct_from_user(karg, ksize, uarg, usize);
+	if (ret == -E2BIG)
+		fv_user_err("struct %s has non-zero bytes this kernel does not know; clear them or use a newer framevec",
+			    name);
+	return ret;
+}
+
 static long framevec_ioctl_import(void __user *uarg)
 {
 	struct framevec_import args;
@@ -32,19 +63,12 @@ static long framevec_ioctl_import(void __user *uarg)
 	u32 usize;
 	int fd, ret;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < offsetofend(struct framevec_import, __reserved)) {
-		fv_user_err("struct framevec_import size %u is too small; rebuild against the current uapi header",
-			    usize);
-		return -EINVAL;
-	}
-	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
-	if (ret) {
-		if (ret == -E2BIG)
-			fv_user_err("struct framevec_import has non-zero bytes this kernel does not know; clear them or use a newer framevec");
+	ret = framevec_copy_uarg(&args, sizeof(args),
+				 offsetofend(struct framevec_import, __reserved),
+				 uarg, "framevec_import");
+	if (ret)
 		return ret;
-	}
+	usize = args.size;
 	if (args.flags & ~FRAMEVEC_IMPORT_VALID_FLAGS) {
 		fv_user_err("unknown framevec_import flags %#x",
 			    args.flags & ~FRAMEVEC_IMPORT_VALID_FLAGS);

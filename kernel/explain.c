@@ -329,19 +329,12 @@ long framevec_ioctl_explain(void __user *uarg)
 	u64 end;
 	int ret;
 
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < offsetofend(struct framevec_explain, __reserved)) {
-		fv_user_err("struct framevec_explain size %u is too small; rebuild against the current uapi header",
-			    usize);
-		return -EINVAL;
-	}
-	ret = copy_struct_from_user(&args, sizeof(args), uarg, usize);
-	if (ret) {
-		if (ret == -E2BIG)
-			fv_user_err("struct framevec_explain has non-zero bytes this kernel does not know; clear them or use a newer framevec");
+	ret = framevec_copy_uarg(&args, sizeof(args),
+				 offsetofend(struct framevec_explain, __reserved),
+				 uarg, "framevec_explain");
+	if (ret)
 		return ret;
-	}
+	usize = args.size;
 	if (args.flags & ~FRAMEVEC_EXPLAIN_VALID_FLAGS) {
 		fv_user_err("unknown framevec_explain flags %#x",
 			    args.flags & ~FRAMEVEC_EXPLAIN_VALID_FLAGS);

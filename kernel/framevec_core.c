@@ -227,6 +227,60 @@ int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 	return 0;
 }
 
+/**
+ * framevec_add_pfnmap() - add the pfns a VM_PFNMAP VMA maps to a segment
+ * @fv: the framevec under construction
+ * @seg: its segment for [@start, @end) of @vma
+ * @vma: the VM_PFNMAP VMA
+ * @start: first address
+ * @end: end address (exclusive)
+ * @what: what the mapping is, for the log line ("videobuf2 buffer", ...)
+ *
+ * Reads the page table with follow_pfnmap_start(). The caller must already
+ * hold what keeps these pfns alive (a reference on their owner, or an MMU
+ * interval notifier whose sequence it checks afterwards): the pfns are never
+ * used without one. Sets @seg->mem_type from the first pfn.
+ *
+ * Context: mmap lock held.
+ * Return: 0, -EFAULT for an unpopulated page, -EOPNOTSUPP if RAM and device
+ * memory are mixed, -ENOMEM. The runs added so far stay in @seg.
+ */
+int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
+			struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, const char *what)
+{
+	unsigned long addr;
+	int ret;
+
+	mmap_assert_locked(vma->vm_mm);
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+		unsigned long pfn;
+		bool ram;
+
+		if (follow_pfnmap_start(&args)) {
+			fv_user_err("%s at %#lx is not populated; touch or mmap all of it before importing",
+				    what, addr);
+			return -EFAULT;
+		}
+		pfn = args.pfn;
+		follow_pfnmap_end(&args);
+
+		ram = pfn_valid(pfn);
+		if (addr == start) {
+			seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
+		} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
+			fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
+				    what, addr);
+			return -EOPNOTSUPP;
+		}
+		ret = framevec_add_pfns(fv, seg, pfn, 1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Release segments [0, nr) in reverse order: exactly the ones imported. */
 static void framevec_release_segs(struct framevec *fv, unsigned long nr)
 {

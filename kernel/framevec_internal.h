@@ -134,6 +134,9 @@ static inline unsigned long framevec_run_pages(u64 run)
 
 int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 		      unsigned long pfn, unsigned long nr_pages);
+int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
+			struct vm_area_struct *vma, unsigned long start,
+			unsigned long end, const char *what);
 
 void framevec_revoke(struct framevec *fv);
 bool framevec_has_mmio(const struct framevec *fv);
@@ -208,6 +211,8 @@ void framevec_iomem_debugfs_init(struct dentry *dir);
 struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
 				       unsigned long length, unsigned int flags);
 long framevec_ioctl_explain(void __user *uarg);
+int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
+		       void __user *uarg, const char *name);
 int framevec_chardev_init(void);
 void framevec_chardev_exit(void);
 

@@ -92,7 +92,7 @@ static int framevec_revocable_import(struct framevec *fv, struct framevec_seg *s
 				     unsigned long end)
 {
 	struct framevec_revocable_seg *rs;
-	unsigned long addr, seq;
+	unsigned long seq;
 	int ret;
 
 	mmap_assert_write_locked(vma->vm_mm);
@@ -106,34 +106,9 @@ static int framevec_revocable_import(struct framevec *fv, struct framevec_seg *s
 		goto err_free;
 
 	seq = mmu_interval_read_begin(&rs->notifier);
-	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
-		unsigned long pfn;
-		bool ram;
-
-		ret = follow_pfnmap_start(&args);
-		if (ret) {
-			fv_user_err("VM_PFNMAP mapping at %#lx is not populated; touch it before importing",
-				    addr);
-			ret = -EFAULT;
-			goto err_remove;
-		}
-		pfn = args.pfn;
-		follow_pfnmap_end(&args);
-
-		ram = pfn_valid(pfn);
-		if (addr == start) {
-			seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
-		} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
-			fv_user_err("VM_PFNMAP mapping at %#lx mixes RAM and device memory; import the parts separately",
-				    addr);
-			ret = -EOPNOTSUPP;
-			goto err_remove;
-		}
-		ret = framevec_add_pfns(fv, seg, pfn, 1);
-		if (ret)
-			goto err_remove;
-	}
+	ret = framevec_add_pfnmap(fv, seg, vma, start, end, "VM_PFNMAP mapping");
+	if (ret)
+		goto err_remove;
 	if (mmu_interval_read_retry(&rs->notifier, seq)) {
 		fv_user_err("range %#lx-%#lx changed while it was imported; try again",
 			    start, end);

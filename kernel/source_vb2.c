@@ -65,43 +65,6 @@ static int framevec_vb2_check(struct vm_area_struct *vma, unsigned int flags,
 	return 0;
 }
 
-/* Read the pfns of [start, end) and add them to @seg */
-static int framevec_vb2_add_pfns(struct framevec *fv, struct framevec_seg *seg,
-				 struct vm_area_struct *vma, unsigned long start,
-				 unsigned long end)
-{
-	unsigned long addr;
-	int ret;
-
-	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
-		unsigned long pfn;
-		bool ram;
-
-		ret = follow_pfnmap_start(&args);
-		if (ret) {
-			fv_user_err("videobuf2 mapping at %#lx is not populated; mmap the whole buffer",
-				    addr);
-			return -EFAULT;
-		}
-		pfn = args.pfn;
-		follow_pfnmap_end(&args);
-
-		ram = pfn_valid(pfn);
-		if (addr == start) {
-			seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
-		} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
-			fv_user_err("videobuf2 buffer at %#lx mixes RAM and device memory; import it through VIDIOC_EXPBUF",
-				    addr);
-			return -EOPNOTSUPP;
-		}
-		ret = framevec_add_pfns(fv, seg, pfn, 1);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 static int framevec_vb2_import(struct framevec *fv, struct framevec_seg *seg,
 			       struct vm_area_struct *vma, unsigned long start,
 			       unsigned long end)
@@ -119,7 +82,7 @@ static int framevec_vb2_import(struct framevec *fv, struct framevec_seg *seg,
 	vs->handler = handler;
 	vs->file = get_file(vma->vm_file);
 
-	ret = framevec_vb2_add_pfns(fv, seg, vma, start, end);
+	ret = framevec_add_pfnmap(fv, seg, vma, start, end, "videobuf2 buffer");
 	if (ret)
 		goto err_put;
 	seg->priv = vs;
