@@ -90,7 +90,12 @@ struct framevec_iter {
  * @priv: the pointer given to framevec_import()
  *
  * Runs in process context, may sleep. When it returns, the importer must have
- * stopped every DMA and CPU access to @fv and must not start new ones.
+ * stopped every DMA and CPU access to @fv and must not start new ones; it
+ * may keep @fv (maps then fail with -ENODEV) and release it later. It must
+ * not call framevec_release() itself: the source that revokes waits for the
+ * callback under a lock its release takes. For VM_PFNMAP memory watched by an
+ * MMU notifier it runs from the notifier: it must not allocate memory nor
+ * take a lock that is held anywhere while allocating.
  */
 typedef void (*framevec_revoke_fn)(struct framevec *fv, void *priv);
 
