@@ -720,6 +720,21 @@ err_unmap:
 	return -EIO;
 }
 
+/*
+ * The direction a framevec is really mapped in. A read-only import (no
+ * FRAMEVEC_WRITE: pinned without FOLL_WRITE, copy-on-write not broken) is
+ * only ever mapped DMA_TO_DEVICE: a DMA_BIDIRECTIONAL request, which the
+ * dma-buf core makes on its own for importers it maps at attach time, is
+ * mapped for reading, so an IOMMU refuses the device's writes.
+ */
+static enum dma_data_direction framevec_map_dir(const struct framevec *fv,
+						enum dma_data_direction dir)
+{
+	if (!(fv->flags & FRAMEVEC_WRITE) && dir == DMA_BIDIRECTIONAL)
+		return DMA_TO_DEVICE;
+	return dir;
+}
+
 /**
  * framevec_map() - map a framevec for DMA by a device
  * @fv: the framevec
@@ -736,7 +751,8 @@ err_unmap:
  * dma_sync_single_for_{cpu,device}(); MMIO needs no sync. Peer-to-peer
  * reachability is not checked: without an IOMMU the device gets the CPU
  * physical address of the BAR. A framevec imported without FRAMEVEC_WRITE
- * cannot be mapped for a device that writes.
+ * cannot be mapped DMA_FROM_DEVICE, and a DMA_BIDIRECTIONAL map of it is
+ * made DMA_TO_DEVICE (an IOMMU then refuses device writes).
  *
  * Locking: the table is built and mapped without fv->lock and committed
  * under it (undone if a revocation came first). fv->lock is taken by
@@ -745,8 +761,8 @@ err_unmap:
  *
  * Context: process context, may sleep.
  * Return: the mapped table, to be passed to framevec_unmap(), or an ERR_PTR:
- * -ENODEV if the memory was revoked, -EACCES for a write mapping of a
- * read-only import, -ENOMEM, -EIO if an MMIO or RAM entry cannot be mapped,
+ * -ENODEV if the memory was revoked, -EACCES for a DMA_FROM_DEVICE mapping
+ * of a read-only import, -ENOMEM, -EIO if an MMIO or RAM entry cannot be mapped,
  * or the DMA API's errno. Nothing is left mapped on failure.
  */
 struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
@@ -760,8 +776,9 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 
 	if (framevec_is_revoked(fv))
 		return ERR_PTR(-ENODEV);
-	if (dir != DMA_TO_DEVICE && !(fv->flags & FRAMEVEC_WRITE))
+	if (dir == DMA_FROM_DEVICE && !(fv->flags & FRAMEVEC_WRITE))
 		return ERR_PTR(-EACCES);
+	dir = framevec_map_dir(fv, dir);
 
 	max_seg_pages = min_t(unsigned int, dma_get_max_seg_size(dev), SZ_1G) >> PAGE_SHIFT;
 	max_seg_pages = max(1UL, max_seg_pages);
@@ -828,6 +845,7 @@ EXPORT_SYMBOL_GPL(framevec_map);
 void framevec_unmap(struct framevec *fv, struct device *dev,
 		    struct sg_table *sgt, enum dma_data_direction dir)
 {
+	dir = framevec_map_dir(fv, dir);
 	if (framevec_has_mmio(fv))
 		framevec_unmap_entries(dev, sgt, dir, sgt->nents);
 	else

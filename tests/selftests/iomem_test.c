@@ -356,6 +356,39 @@ TEST_F(iomem, dmabuf_mmap_matches_mapping_both_ways)
 	ASSERT_OBJ(2, 1, 0);
 }
 
+/*
+ * A read-only import of revocable memory can be taken by a dynamic importer:
+ * framevec's own dma-buf source attaches to the dma-buf (the dma-buf core
+ * then maps it DMA_BIDIRECTIONAL on its own, which a read-only framevec maps
+ * for reading only) when the dma-buf's mmap is imported in turn.
+ */
+TEST_F(iomem, read_only_import_is_taken_by_a_dynamic_importer)
+{
+	struct fv_counters now;
+	unsigned char *dm;
+	int dmafd = -1, dmafd2 = -1;
+
+	ASSERT_IMPORT_OK(self->devfd, self->map, self->len, 0, &dmafd);
+	dm = mmap(NULL, self->len, PROT_READ, MAP_SHARED, dmafd, 0);
+	ASSERT_NE(MAP_FAILED, dm);
+	EXPECT_EQ(-1, check(dm, 0, self->len, 1));
+	if (variant->bar) {
+		/* the dma-buf source takes only memory with struct page */
+		ASSERT_IMPORT_ERRNO(EOPNOTSUPP, self->devfd, dm, self->len, 0);
+		goto out;
+	}
+	ASSERT_IMPORT_OK(self->devfd, dm, self->len, 0, &dmafd2);
+	ASSERT_EQ(0, fv_read_counters(&now));
+	EXPECT_EQ(self->base.refs_dmabuf + 1, now.refs_dmabuf);
+	EXPECT_EQ(self->base.live_framevecs + 2, now.live_framevecs);
+	/* ... but not for writing */
+	ASSERT_IMPORT_ERRNO(EACCES, self->devfd, dm, self->len, FRAMEVEC_IMPORT_WRITE);
+	close(dmafd2);
+out:
+	munmap(dm, self->len);
+	close(dmafd);
+}
+
 /* Import costs O(ranges): one run per physically contiguous chunk */
 TEST_F(iomem, runs_follow_ranges_not_pages)
 {
