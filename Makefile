@@ -7,7 +7,7 @@ BUILD := $(TOP)/build
 KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?= /usr/src/linux-source-6.12
-DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(shell command -v qemu-system-x86_64),$(shell command -v sparse),$(wildcard /bin/busybox))
+DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod))
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib

@@ -105,7 +105,7 @@ fi
 rc=$(tr -d '\r' <"$out" | sed -n 's/^FRAMEVEC-VM-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
 if [ -z "$rc" ]; then
 	echo "vm: FAIL: guest stopped without reporting an exit code (qemu exit $qrc); kernel log: $log" >&2
-	sed 's/^/vm:   qemu: /' "$work/qemu.err" >&2
+	head -n 3 "$work/qemu.err" | sed 's/^/vm:   qemu: /' >&2
 	tail -n 5 "$log" | sed 's/^/vm:   | /' >&2
 	exit 126
 fi
