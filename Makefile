@@ -16,7 +16,7 @@ SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(TOP)/tests/modules -I$(KSRC)/tools/testing
 KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c bench/fv_bench.c))
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
 TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
-GUEST_BINS = $(SELFTESTS) $(BUILD)/bench/fv_bench_run tests/guest/fv-run-tests tests/guest/fv-counters
+GUEST_BINS = $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
 GUEST_BINS += $(BUILD)/tools/framevec tests/guest/fv-demo
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
 
@@ -50,10 +50,6 @@ module:
 test-modules: module
 	$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
-$(BUILD)/bench/fv_bench_run: bench/fv_bench_run.c bench/fv_bench.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_USER) -static -o $@ $<
-
 bench-module: module
 	$(MAKE) -C $(KDIR) M=$(TOP)/bench W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
@@ -64,7 +60,7 @@ $(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modul
 selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
-	$(MAKE) module test-modules bench-module lib tools selftests $(BUILD)/bench/fv_bench_run
+	$(MAKE) module test-modules bench-module lib tools selftests
 	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
@@ -81,7 +77,7 @@ run: initramfs
 
 # Benchmarks: ratios against pin_user_pages and get_vaddr_frames, one boot
 bench: initramfs
-	@bash vm/run.sh -p plain -t 900 -l $(BUILD)/logs/bench.log -- 'modprobe fv_bench && fv_bench_run'
+	@bash vm/run.sh -p plain -t 900 -l $(BUILD)/logs/bench.log -- 'modprobe fv_bench && framevec bench'
 
 checkpatch: ensure-deps
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet --show-types -f $(KERNEL_SRCS)

@@ -5,6 +5,7 @@
  *   framevec explain [--write] [--in-kernel] PID ADDR LEN
  *   framevec stat
  *   framevec demo [--frames N]
+ *   framevec bench [--iters N]
  *
  * Exit codes: see tools/framevec.h and framevec(1).
  */
@@ -31,6 +32,7 @@ static void usage_main(FILE *f)
 		"  stat                   live imports, pinned pages and references per source\n"
 		"  demo                   vivid capture -> user pointer -> framevec -> dma-buf -> vivid\n"
 		"                         output, zero-copy, beside the USERPTR path failing\n"
+		"  bench                  benchmarks: ratios against pin_user_pages and frame_vector\n"
 		"\n"
 		"Exit codes:\n"
 		"  0  success (explain: /dev/framevec can import the whole range)\n"
@@ -269,6 +271,8 @@ int main(int argc, char **argv)
 			usage_stat(stdout);
 		else if (argc > 2 && !strcmp(argv[2], "demo"))
 			return fv_cmd_demo(2, (char *[]){ "demo", "--help", NULL });
+		else if (argc > 2 && !strcmp(argv[2], "bench"))
+			return fv_cmd_bench(2, (char *[]){ "bench", "--help", NULL });
 		else
 			usage_main(stdout);
 		return FV_EXIT_OK;
@@ -283,6 +287,8 @@ int main(int argc, char **argv)
 		return cmd_stat(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return fv_cmd_demo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return fv_cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
 	usage_main(stderr);
 	return FV_EXIT_USAGE;

@@ -18,6 +18,7 @@ enum {
 };
 
 int fv_cmd_demo(int argc, char **argv);
+int fv_cmd_bench(int argc, char **argv);
 /* The exit code for a failure with errno @err (either sign) */
 int fv_exit_code(int err);
 

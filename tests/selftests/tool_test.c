@@ -270,6 +270,8 @@ TEST_F(tool, help_for_every_subcommand)
 	EXPECT_TRUE(HAS(self, "usage: framevec stat"));
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), TOOL " demo --help"));
 	EXPECT_TRUE(HAS(self, "usage: framevec demo"));
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), TOOL " bench --help"));
+	EXPECT_TRUE(HAS(self, "usage: framevec bench"));
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), TOOL " help stat"));
 	EXPECT_TRUE(HAS(self, "usage: framevec stat"));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), TOOL " 2>&1"));
@@ -277,6 +279,21 @@ TEST_F(tool, help_for_every_subcommand)
 	EXPECT_TRUE(HAS(self, "unknown command"));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), TOOL " stat extra 2>&1"));
 	EXPECT_EQ(2, run(self->out, sizeof(self->out), TOOL " demo --frames 0 2>&1"));
+}
+
+TEST_F(tool, bench_needs_fv_bench_then_prints_ratios)
+{
+	system("rmmod fv_bench 2>/dev/null");
+	EXPECT_EQ(3, run(self->out, sizeof(self->out), TOOL " bench --iters 1 2>&1"));
+	EXPECT_TRUE(HAS(self, "modprobe fv_bench"));
+	EXPECT_EQ(2, run(self->out, sizeof(self->out), TOOL " bench --iters 0 2>&1"));
+	ASSERT_EQ(0, system("modprobe fv_bench"));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), TOOL " bench --iters 3 2>&1"));
+	EXPECT_TRUE(HAS(self, "anon 64 MiB, THP"));
+	EXPECT_TRUE(HAS(self, "imp/pupf"));
+	/* framevec's metadata for 4 KiB pages is at most the 8 bytes of a pointer */
+	EXPECT_TRUE(HAS(self, " 8.000 8.0"));
+	ASSERT_EQ(0, system("rmmod fv_bench"));
 }
 
 /* Lines like "  pages                   3" of `framevec stat` */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * make bench, guest side: time import + release of the same user ranges by
+ * framevec bench (run by make bench): time import + release of the same user ranges by
  * framevec and by the in-kernel baselines (pin_user_pages_fast() and
  * pin_user_pages() with FOLL_LONGTERM, media's get_vaddr_frames()), side by side in one boot, through fv_bench's
  * debugfs interface, and print medians as ratios. TCG time is not native
@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,9 @@
 #include <unistd.h>
 
 #include "fv_bench.h"
+#include "framevec.h"
 
-#define ITERS	15
+#define FVB_RUN_FILE	"/sys/kernel/debug/fv_bench/run"
 #define SZ_2M	(2UL << 20)
 
 static const char *const method_name[FVB_NR_METHODS] = {
@@ -40,12 +42,12 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* median import/release ns of one method over ITERS runs */
-static int measure(int fd, int method, void *addr, size_t len, uint64_t *imp,
-		   uint64_t *rel, uint64_t *meta)
+static int measure(int fd, int method, void *addr, size_t len, int iters,
+		   uint64_t *imp, uint64_t *rel, uint64_t *meta)
 {
-	uint64_t ti[ITERS], tr[ITERS];
+	uint64_t ti[64], tr[64];
 
-	for (int i = -2; i < ITERS; i++) {	/* two warm-up runs */
+	for (int i = -2; i < iters; i++) {	/* two warm-up runs */
 		struct fvb_run r = {
 			.method = method, .write = 1, .addr = (uintptr_t)addr, .length = len,
 		};
@@ -66,29 +68,72 @@ static int measure(int fd, int method, void *addr, size_t len, uint64_t *imp,
 		}
 		*meta = r.meta_bytes;
 	}
-	qsort(ti, ITERS, sizeof(ti[0]), cmp_u64);
-	qsort(tr, ITERS, sizeof(tr[0]), cmp_u64);
-	*imp = ti[ITERS / 2];
-	*rel = tr[ITERS / 2];
+	qsort(ti, iters, sizeof(ti[0]), cmp_u64);
+	qsort(tr, iters, sizeof(tr[0]), cmp_u64);
+	*imp = ti[iters / 2];
+	*rel = tr[iters / 2];
 	return 0;
 }
 
-int main(void)
+static void usage_bench(FILE *f)
 {
+	fprintf(f,
+		"usage: framevec bench [--iters N]\n"
+		"\n"
+		"Time the kernel side of importing and releasing the same user ranges by\n"
+		"framevec and by the in-kernel baselines (pin_user_pages_fast(), pin_user_pages()\n"
+		"under the mmap lock, get_vaddr_frames()), side by side, through the fv_bench\n"
+		"module's debugfs file (modprobe fv_bench; make bench does both in the test VM).\n"
+		"Prints median ratios framevec / baseline and metadata bytes per page. Times\n"
+		"from an emulator are not native times: read the ratios only.\n"
+		"\n"
+		"  --iters N   timed cycles per method and range, median taken (default 15, max 64)\n"
+		"\n"
+		"Exit codes: 0 done, 2 usage error, 3 fv_bench not loaded or no permission,\n"
+		"4 a run failed or held the wrong number of pages.\n");
+}
+
+int fv_cmd_bench(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iters", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	int iters = 15, c;
 	static const struct scenario sc[] = {
 		{ "anon 1 MiB, 4 KiB pages", 1UL << 20, 0 },
 		{ "anon 64 MiB, 4 KiB pages", 64UL << 20, 0 },
 		{ "anon 64 MiB, THP", 64UL << 20, 1 },
 	};
-	int fd = open("/sys/kernel/debug/fv_bench/run", O_RDWR);
-	int failed = 0;
+	int fd, failed = 0;
 
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			iters = atoi(optarg);
+			break;
+		case 'h':
+			usage_bench(stdout);
+			return FV_EXIT_OK;
+		default:
+			usage_bench(stderr);
+			return FV_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || iters < 1 || iters > 64) {
+		usage_bench(stderr);
+		return FV_EXIT_USAGE;
+	}
+	fd = open(FVB_RUN_FILE, O_RDWR);
 	if (fd < 0) {
-		perror("fv_bench: /sys/kernel/debug/fv_bench/run (modprobe fv_bench)");
-		return 2;
+		fprintf(stderr, "framevec bench: %s: %s (modprobe fv_bench, as root, debugfs mounted)\n",
+			FVB_RUN_FILE, strerror(errno));
+		return FV_EXIT_UNAVAILABLE;
 	}
 	printf("framevec benchmark: median of %d import+release cycles, write, ratios framevec / baseline\n",
-	       ITERS);
+	       iters);
 	printf("(< 1.00 means framevec is faster; TCG guest, only ratios are meaningful)\n\n");
 	printf("pupf = pin_user_pages_fast, pupl = pin_user_pages under mmap_read_lock (the GUP path\n"
 	       "framevec uses), fvec = get_vaddr_frames; all FOLL_LONGTERM | FOLL_WRITE\n\n");
@@ -103,13 +148,16 @@ int main(void)
 		char *mem;
 		int m;
 
-		if (map == MAP_FAILED)
-			return 2;
+		if (map == MAP_FAILED) {
+			perror("framevec bench: mmap");
+			close(fd);
+			return FV_EXIT_FAILED;
+		}
 		mem = (char *)(((uintptr_t)map + SZ_2M - 1) & ~(SZ_2M - 1));
 		madvise(mem, sc[s].len, sc[s].thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 		memset(mem, 1, sc[s].len);
 		for (m = 0; m < FVB_NR_METHODS; m++)
-			if (measure(fd, m, mem, sc[s].len, &imp[m], &rel[m], &meta[m]))
+			if (measure(fd, m, mem, sc[s].len, iters, &imp[m], &rel[m], &meta[m]))
 				break;
 		munmap(map, map_len);
 		if (m < FVB_NR_METHODS) {
@@ -124,5 +172,5 @@ int main(void)
 		       (double)meta[2] / (sc[s].len / 4096));
 	}
 	close(fd);
-	return failed;
+	return failed ? FV_EXIT_FAILED : FV_EXIT_OK;
 }
