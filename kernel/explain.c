@@ -150,15 +150,18 @@ static void fv_explain_vma(struct fv_explain_walk *w, struct vm_area_struct *vma
 	e->vm_flags = fv_explain_vm_flags(vma);
 	fv_explain_backing(w, vma, e);
 
-	e->error = -framevec_judge_vma(vma, w->import_flags, false, &v);
-	e->source = v.ops ? v.ops->id : FRAMEVEC_EXPLAIN_NO_SOURCE;
+	/*
+	 * Exactly what FRAMEVEC_IOC_IMPORT asks: a revoke callback that may not
+	 * run from an MMU notifier. Its sentence comes first: it is the one a
+	 * user-space caller needs.
+	 */
+	e->error_revocable = -framevec_judge_vma(vma, w->import_flags | FRAMEVEC_ASYNC_REVOKE,
+						 true, &v);
 	if (v.err)
 		strscpy(e->why, v.why, sizeof(e->why));
-	/*
-	 * With a revoke callback the verdict differs only when the callback
-	 * was what was missing; any other refusal has the same sentence.
-	 */
-	e->error_revocable = -framevec_judge_vma(vma, w->import_flags, true, &v);
+	/* without a callback: names the source even if only that is missing */
+	e->error = -framevec_judge_vma(vma, w->import_flags, false, &v);
+	e->source = v.ops ? v.ops->id : FRAMEVEC_EXPLAIN_NO_SOURCE;
 	if (v.err && !e->why[0])
 		strscpy(e->why, v.why, sizeof(e->why));
 }

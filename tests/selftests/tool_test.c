@@ -3,9 +3,11 @@
  * The framevec tool (/usr/bin/framevec in the VM): each subcommand's output
  * and exit code. `framevec explain` runs on a child process of the test that
  * maps anonymous, THP, PROT_NONE, read-only memory, a hole, a vivid
- * dma-contig MMAP buffer (vb2) and a system dma-heap buffer.
- * The suite loads vivid first:
+ * dma-contig MMAP buffer (vb2), a system dma-heap buffer, a coherent buffer
+ * of fv_test_exporter (iomem) and, in the ivshmem profile, a PCI BAR through
+ * sysfs resource2. The suite loads vivid and the exporter first:
  *   modprobe vivid n_devs=2 node_types=0x101,0x101 allocators=1,0
+ *   modprobe fv_test_exporter
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,13 +17,14 @@
 #include <linux/videodev2.h>
 
 #include "framevec_test.h"
+#include "fv_test_exporter.h"
 
 #define TOOL "framevec"
 #define HUGE (2UL << 20)
 
 /* What the child maps; its addresses come back through a pipe */
 struct maps {
-	uintptr_t anon, thp, none, ro, hole, vb2, heap;
+	uintptr_t anon, thp, none, ro, hole, vb2, heap, iomem, bar;
 	size_t vb2_len;
 };
 
@@ -67,6 +70,29 @@ static int open_vivid_cap(void)
 		close(fd);
 	}
 	return -1;
+}
+
+/* sysfs resource2 (the shared memory BAR) of an ivshmem-plain device, or -1 */
+static int open_ivshmem_bar(void)
+{
+	char path[128], out[64];
+	FILE *f;
+
+	f = popen("grep -l 0x1110 /sys/bus/pci/devices/*/device 2>/dev/null", "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, sizeof(out) - 1, f) || !strrchr(out, '/')) {
+		pclose(f);
+		return -1;
+	}
+	pclose(f);
+	*strrchr(out, '/') = 0;	/* .../0000:00:02.0/device -> .../0000:00:02.0 */
+	/* a BAR is mapped only while the device's memory decoding is on */
+	snprintf(path, sizeof(path), "%s/enable", out);
+	if (fv_write_file(path, "1"))
+		return -1;
+	snprintf(path, sizeof(path), "%s/resource2", out);
+	return open(path, O_RDWR | O_CLOEXEC);
 }
 
 /* In the child: map everything, report, wait to be killed. */
@@ -117,6 +143,23 @@ static void mapper(int wfd)
 			if (p != MAP_FAILED)
 				m.heap = (uintptr_t)p;
 		}
+	}
+	fd = open(FV_TEXP_DEV, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		struct fv_texp_alloc a = { .nr_pages = 4, .nr_chunks = 1 };
+
+		if (!ioctl(fd, FV_TEXP_IOC_ALLOC, &a)) {
+			p = mmap(NULL, 4 * FV_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				 a.mmap_offset);
+			if (p != MAP_FAILED)
+				m.iomem = (uintptr_t)p;
+		}
+	}
+	fd = open_ivshmem_bar();
+	if (fd >= 0) {
+		p = mmap(NULL, 4 * FV_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED)
+			m.bar = (uintptr_t)p;
 	}
 	if (write(wfd, &m, sizeof(m)) != sizeof(m))
 		_exit(1);
@@ -221,6 +264,31 @@ TEST_F(tool, explain_dma_heap_buffer_needs_revoke_callback)
 	EXPECT_TRUE(HAS(self, "note: an in-kernel importer needs a revoke callback"));
 	ASSERT_EQ(1, EXPLAIN(self, "--in-kernel", self->m.heap, 4 * FV_PAGE));
 	EXPECT_TRUE(HAS(self, "REFUSED EOPNOTSUPP"));
+	EXPECT_TRUE(HAS(self, "revoke callback"));
+}
+
+TEST_F(tool, explain_iomem_buffer_taken_by_iomem)
+{
+	if (!self->m.iomem)
+		SKIP(return, "fv_test_exporter not loaded");
+	ASSERT_EQ(0, EXPLAIN(self, "--write", self->m.iomem, 4 * FV_PAGE)) TH_LOG("%s", self->out);
+	EXPECT_TRUE(HAS(self, "pfnmap"));
+	EXPECT_TRUE(HAS(self, "ok: source iomem takes it"));
+	/* the exporter can revoke: an importer without a callback cannot take it */
+	ASSERT_EQ(1, EXPLAIN(self, "--in-kernel", self->m.iomem, 4 * FV_PAGE));
+	EXPECT_TRUE(HAS(self, "REFUSED EOPNOTSUPP"));
+	EXPECT_TRUE(HAS(self, "revoke callback"));
+}
+
+TEST_F(tool, explain_sysfs_bar_refused_with_the_way_out)
+{
+	if (!self->m.bar)
+		SKIP(return, "no ivshmem-plain device (VM profile ivshmem)");
+	ASSERT_EQ(1, EXPLAIN(self, "", self->m.bar, 4 * FV_PAGE)) TH_LOG("%s", self->out);
+	EXPECT_TRUE(HAS(self, "io pfnmap"));
+	EXPECT_TRUE(HAS(self, "REFUSED EOPNOTSUPP"));
+	/* it says which source would take it and how to get there */
+	EXPECT_TRUE(HAS(self, "revocable"));
 	EXPECT_TRUE(HAS(self, "revoke callback"));
 }
 

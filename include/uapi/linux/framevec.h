@@ -146,10 +146,12 @@ enum framevec_explain_source {
  *	the memory, set even when only a revoke callback is missing
  * @error: 0 if an in-kernel import without a revoke callback takes the
  *	piece, else the (positive) errno it fails with
- * @error_revocable: the same for an importer with a revoke callback, which
- *	is what FRAMEVEC_IOC_IMPORT is
- * @why: NUL-terminated; when @error is set, a sentence that continues
- *	"range START-END " and says what to do instead
+ * @error_revocable: the same for FRAMEVEC_IOC_IMPORT, whose dma-buf is an
+ *	importer with a revoke callback (one that cannot run from an MMU
+ *	notifier, so other VM_PFNMAP memory is refused to it)
+ * @why: NUL-terminated; when @error or @error_revocable is set, a sentence
+ *	that continues "range START-END " and says what to do instead (the
+ *	one for @error_revocable when that is set)
  * @name: NUL-terminated; the file's path (its last bytes if too long),
  *	"[heap]", "[stack]", "[vdso]" and the like, or empty
  */
