@@ -123,7 +123,6 @@ static inline long fv_read_long(const char *path)
 	return v;
 }
 
-#endif /* FRAMEVEC_TEST_H */
 
 /* What debugfs says of the (only) live framevec */
 struct fv_info {
@@ -217,3 +216,5 @@ static inline int fv_write_file(const char *path, const char *val)
 	close(fd);
 	return n == (ssize_t)strlen(val) ? 0 : -EIO;
 }
+
+#endif /* FRAMEVEC_TEST_H */

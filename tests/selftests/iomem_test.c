@@ -15,6 +15,7 @@
 
 #include "framevec_test.h"
 #include "../modules/fv_test_exporter.h"
+#include "pfnmap_helpers.h"
 
 #define FV_IOMEM	"/sys/kernel/debug/framevec/iomem"
 #define CHURN_BYTES	(128UL << 20)
@@ -387,6 +388,43 @@ TEST_F(iomem, read_only_import_is_taken_by_a_dynamic_importer)
 out:
 	munmap(dm, self->len);
 	close(dmafd);
+}
+
+/*
+ * An in-kernel importer (fv_test_importer, with a revoke callback) holding a
+ * live device mapping: when the exporter revokes, the callback runs first,
+ * while the memory still holds its data, then maps fail with ENODEV.
+ */
+TEST_F(iomem, in_kernel_importer_is_told_first_then_maps_fail)
+{
+	uint32_t want = 0, id = 0;
+	struct fvti_status st;
+	int tifd;
+
+	tifd = open(FVTI_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, tifd) TH_LOG("modprobe fv_test_importer");
+	for (int i = 0; i < 4; i++)
+		want |= (uint32_t)pat(i, 1) << (8 * i);
+	ASSERT_EQ(0, fvti_import(tifd, self->map, self->len, FVTI_IMPORT_WRITE, &id));
+	ASSERT_OBJ(3, 1, 1);
+	ASSERT_EQ(0, fvti_map(tifd, id, FVTI_DIR_TO_DEVICE));
+	ASSERT_EQ(0, fvti_status(tifd, id, &st));
+	EXPECT_EQ(0, st.revoke_calls);
+
+	ASSERT_EQ(0, texp_revoke(self->texpfd, self->handle));
+	ASSERT_EQ(0, fvti_status(tifd, id, &st));
+	EXPECT_EQ(1, st.revoke_calls);
+	EXPECT_EQ(1, st.mapped_at_revoke);	/* it had a mapping to stop */
+	ASSERT_EQ(1, st.word_valid);
+	EXPECT_EQ(want, st.word_at_revoke);	/* the memory was still there */
+	EXPECT_EQ(1, st.revoked);
+	/* the importer stops its mapping; it cannot make a new one */
+	EXPECT_EQ(0, fvti_unmap(tifd, id));
+	EXPECT_EQ(ENODEV, fvti_map(tifd, id, FVTI_DIR_TO_DEVICE));
+
+	EXPECT_EQ(0, fvti_release(tifd, id));
+	close(tifd);
+	ASSERT_OBJ(2, 1, 0);
 }
 
 /* Import costs O(ranges): one run per physically contiguous chunk */
