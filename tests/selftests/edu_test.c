@@ -9,6 +9,7 @@
 #include <linux/videodev2.h>
 
 #include "framevec_test.h"
+#include "vivid_helpers.h"
 #include "fv_test_edu.h"
 
 #define LEN	(4 * FV_PAGE)
@@ -103,23 +104,11 @@ TEST_F(edu, device_dma_into_a_vb2_dma_contig_buffer)
 	struct v4l2_buffer b = {
 		.index = 0, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP,
 	};
-	struct v4l2_capability cap;
 	int vfd = -1;
 	char *mem;
 
 	ASSERT_EQ(0, system("modprobe vivid n_devs=1 allocators=1"));
-	for (int i = 0; i < 16 && vfd < 0; i++) {
-		char path[32];
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		vfd = open(path, O_RDWR | O_CLOEXEC);
-		if (vfd >= 0 && (ioctl(vfd, VIDIOC_QUERYCAP, &cap) ||
-				 strcmp((char *)cap.driver, "vivid") ||
-				 !(cap.device_caps & V4L2_CAP_VIDEO_CAPTURE))) {
-			close(vfd);
-			vfd = -1;
-		}
-	}
+	vfd = vivid_open(0, V4L2_CAP_VIDEO_CAPTURE);
 	ASSERT_LE(0, vfd);
 	ASSERT_EQ(0, ioctl(vfd, VIDIOC_REQBUFS, &rb));
 	ASSERT_EQ(0, ioctl(vfd, VIDIOC_QUERYBUF, &b));

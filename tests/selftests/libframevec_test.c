@@ -11,6 +11,7 @@
 #include <framevec/framevec.h>
 
 #include "framevec_test.h"
+#include "vivid_helpers.h"
 
 FIXTURE(lib) {
 	struct framevec_ctx *ctx;
@@ -180,28 +181,6 @@ TEST_F(lib, strerror_says_what_to_do)
 	EXPECT_STREQ(strerror(EXDEV), framevec_strerror(EXDEV, FRAMEVEC_CTX_IMPORT));
 }
 
-/* vivid instance @inst's node with capability @cap, or -1 */
-static int open_vivid(int inst, uint32_t cap)
-{
-	char path[32], bus[32];
-	int i, fd;
-
-	snprintf(bus, sizeof(bus), "platform:vivid-%03d", inst);
-	for (i = 0; i < 64; i++) {
-		struct v4l2_capability c;
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &c) && !strcmp((char *)c.bus_info, bus) &&
-		    (c.device_caps & cap))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
 FIXTURE(v4l2) {
 	struct framevec_ctx *ctx;
 	int vfd;
@@ -229,7 +208,7 @@ FIXTURE_SETUP(v4l2)
 	ASSERT_NE(NULL, self->ctx);
 	self->type = variant->type;
 	self->buf = MAP_FAILED;
-	self->vfd = open_vivid(1, V4L2_TYPE_IS_OUTPUT(variant->type) ?
+	self->vfd = vivid_open(1, V4L2_TYPE_IS_OUTPUT(variant->type) ?
 			       V4L2_CAP_VIDEO_OUTPUT : V4L2_CAP_VIDEO_CAPTURE);
 	if (self->vfd < 0)
 		SKIP(return, "vivid instance 1 not loaded (modprobe vivid n_devs=2 allocators=1,0)");

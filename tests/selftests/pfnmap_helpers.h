@@ -13,6 +13,8 @@
 #include <linux/udmabuf.h>
 #include <linux/videodev2.h>
 
+#include "vivid_helpers.h"
+
 #include "framevec_test.h"
 #include "../modules/fv_test_importer.h"
 
@@ -154,30 +156,6 @@ static inline long fvti_pfns(int fd, int dmabuf_fd, uint32_t id, uint64_t *pfns,
 }
 
 /* ---- vivid ---- */
-
-/*
- * Open the vivid node of instance @inst ("platform:vivid-00N") whose
- * device_caps has @cap. Returns the fd or -1.
- */
-static inline int vivid_open(int inst, uint32_t cap)
-{
-	char path[64], bus[32];
-	struct v4l2_capability c;
-	int i, fd;
-
-	snprintf(bus, sizeof(bus), "platform:vivid-%03d", inst);
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &c) && !strcmp((char *)c.bus_info, bus) &&
-		    (c.device_caps & cap))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 #define VIVID_MAX_BUFS 4
 

@@ -17,6 +17,7 @@
 #include <linux/videodev2.h>
 
 #include "framevec_test.h"
+#include "vivid_helpers.h"
 #include "fv_test_exporter.h"
 
 #define TOOL "framevec"
@@ -48,28 +49,6 @@ static int run(char *out, size_t size, const char *fmt, ...)
 	out[n] = 0;
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* vivid instance 0's capture node (dma-contig), or -1 */
-static int open_vivid_cap(void)
-{
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		struct v4l2_capability c;
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &c) &&
-		    !strcmp((char *)c.bus_info, "platform:vivid-000") &&
-		    (c.device_caps & V4L2_CAP_VIDEO_CAPTURE))
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 /* sysfs resource2 (the shared memory BAR) of an ivshmem-plain device, or -1 */
@@ -117,7 +96,7 @@ static void mapper(int wfd)
 	madvise((void *)m.thp, HUGE, MADV_HUGEPAGE);
 	memset((void *)m.thp, 1, HUGE);
 
-	fd = open_vivid_cap();
+	fd = vivid_open(0, V4L2_CAP_VIDEO_CAPTURE);
 	if (fd >= 0) {
 		struct v4l2_requestbuffers rb = { .count = 1, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 						  .memory = V4L2_MEMORY_MMAP };

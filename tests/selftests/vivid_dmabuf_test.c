@@ -13,6 +13,7 @@
 #include <linux/videodev2.h>
 
 #include "framevec_test.h"
+#include "vivid_helpers.h"
 
 #define NR_OUT	2
 #define NR_CAP	4
@@ -31,28 +32,6 @@ static int xioctl(int fd, unsigned long req, void *arg)
 		ret = ioctl(fd, req, arg);
 	} while (ret && errno == EINTR);
 	return ret ? errno : 0;
-}
-
-/* first vivid node with all of @caps (single-planar) */
-static int open_vivid(__u32 caps)
-{
-	struct v4l2_capability qc;
-	char path[32];
-
-	for (int i = 0; i < 64; i++) {
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!xioctl(fd, VIDIOC_QUERYCAP, &qc) &&
-		    !strcmp((char *)qc.driver, "vivid") &&
-		    (qc.device_caps & caps) == caps)
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 /* set the menu control named @name to the item named @item */
@@ -101,8 +80,8 @@ FIXTURE_SETUP(vivid)
 	ASSERT_LE(0, self->devfd);
 	ASSERT_EQ(0, fv_read_counters(&self->base));
 	ASSERT_EQ(0, system("modprobe vivid"));
-	self->cap = open_vivid(V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING);
-	self->out = open_vivid(V4L2_CAP_VIDEO_OUTPUT | V4L2_CAP_STREAMING);
+	self->cap = vivid_open(0, V4L2_CAP_VIDEO_CAPTURE);
+	self->out = vivid_open(0, V4L2_CAP_VIDEO_OUTPUT);
 	ASSERT_LE(0, self->cap);
 	ASSERT_LE(0, self->out);
 
