@@ -26,15 +26,16 @@ $(DEBUG_KOUT)/build-time: scripts/debug-kernel.config scripts/debug-kernel.sh
 
 # Kbuild (6.12) writes objects next to the sources of M=: build a copy of
 # the project's module sources, so the default build's objects stay intact.
+# -g: the kernel has no debug info, our modules do (faddr2line on reports).
 debug-modules: $(DEBUG_KOUT)/build-time
 	rm -rf $(DEBUG_SRC)
 	mkdir -p $(DEBUG_SRC)
 	find kernel include bench tests/modules \( -name '*.[ch]' -o -name Kbuild \) \
 		! -name '*.mod.c' | cpio -pdm --quiet $(DEBUG_SRC)
-	$(MAKE) -C $(DEBUG_KOUT) M=$(DEBUG_SRC)/kernel W=1 modules
-	$(MAKE) -C $(DEBUG_KOUT) M=$(DEBUG_SRC)/tests/modules W=1 \
+	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/kernel W=1 modules
+	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/tests/modules W=1 \
 		KBUILD_EXTRA_SYMBOLS=$(DEBUG_SRC)/kernel/Module.symvers modules
-	$(MAKE) -C $(DEBUG_KOUT) M=$(DEBUG_SRC)/bench W=1 \
+	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/bench W=1 \
 		KBUILD_EXTRA_SYMBOLS=$(DEBUG_SRC)/kernel/Module.symvers modules
 
 debug-initramfs: debug-modules

@@ -10,7 +10,7 @@
  * work that had finished. The kmemleak scan at the end of the run (debug
  * kernel) catches what the counters cannot see.
  *
- * Calls swept: FRAMEVEC_IOC_IMPORT; and through fv_test_importer the kernel
+ * Calls swept: FRAMEVEC_IOC_IMPORT, FRAMEVEC_IOC_EXPLAIN; and through fv_test_importer the kernel
  * API's framevec_import(), framevec_map() for a device, and the attachment
  * and mapping of framevec's dma-buf by another driver. Memory: anonymous
  * (populated, or faulted in by the import itself), a transparent huge page,
@@ -138,12 +138,28 @@ static int nth_errno_ok(int err)
 	       err == ENFILE || err == EMFILE;
 }
 
-enum nth_op { OP_IOC_IMPORT, OP_KERNEL_IMPORT, OP_DEVICE_MAP, OP_DMABUF_MAP };
+enum nth_op { OP_IOC_IMPORT, OP_IOC_EXPLAIN, OP_KERNEL_IMPORT, OP_DEVICE_MAP, OP_DMABUF_MAP };
 
 static const char * const op_names[] = {
-	"FRAMEVEC_IOC_IMPORT", "framevec_import()", "framevec_map()",
+	"FRAMEVEC_IOC_IMPORT", "FRAMEVEC_IOC_EXPLAIN", "framevec_import()", "framevec_map()",
 	"dma-buf attach+map",
 };
+
+static int nth_explain(int devfd, void *addr, size_t len)
+{
+	static struct framevec_explain_entry e[8];
+	struct framevec_explain arg = {
+		.size = sizeof(arg),
+		.flags = FRAMEVEC_EXPLAIN_WRITE,
+		.nr_entries = 8,
+		.addr = (uintptr_t)addr,
+		.length = len,
+		.entries = (uintptr_t)e,
+		.entry_size = sizeof(e[0]),
+	};
+
+	return ioctl(devfd, FRAMEVEC_IOC_EXPLAIN, &arg) ? errno : 0;
+}
 
 struct nth_stats {
 	unsigned int points, failed, recovered;
@@ -164,6 +180,9 @@ static int nth_call(struct __test_metadata *_metadata, FIXTURE_DATA(nth) *self,
 	switch (op) {
 	case OP_IOC_IMPORT:
 		err = fv_import(self->devfd, self->mem, self->len, FRAMEVEC_IMPORT_WRITE, &fd);
+		break;
+	case OP_IOC_EXPLAIN:
+		err = nth_explain(self->devfd, self->mem, self->len);
 		break;
 	case OP_KERNEL_IMPORT:
 		err = fvti_import(self->fvti, self->mem, self->len, FVTI_IMPORT_WRITE, &id);
@@ -192,6 +211,8 @@ static int nth_call(struct __test_metadata *_metadata, FIXTURE_DATA(nth) *self,
 			break;
 		case OP_DMABUF_MAP:
 			ASSERT_LT(0, cnt);
+			break;
+		case OP_IOC_EXPLAIN:
 			break;
 		}
 	}
@@ -352,6 +373,12 @@ TEST_F(nth, ioc_import)
 	ASSERT_IMPORT_OK(self->devfd, self->mem, self->len, FRAMEVEC_IMPORT_WRITE, &fd);
 	ASSERT_EQ(self->len / FV_PAGE, fvti_pfns(self->fvti, fd, 0, NULL, 0));
 	close(fd);
+}
+
+/* Explain: judge every VMA of the range, copy the entries out */
+TEST_F(nth, ioc_explain)
+{
+	nth_sweep(_metadata, self, variant, OP_IOC_EXPLAIN, 0, -1);
 }
 
 /* The kernel API: framevec_import() with a revoke callback */
