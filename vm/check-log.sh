@@ -11,8 +11,9 @@ pattern+='DMAR: \[DMA|DMAR: DRHD: handling fault|DMAR:.*fault|possible circular 
 pattern+='possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|'
 pattern+='rcu: INFO|Kernel panic|list_add corruption|list_del corruption|refcount_t:|'
 pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt'
-# kmemleak's own start-up lines (debug kernel) are not reports
-benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)'
+# Start-up lines of the debug kernel's checkers are not reports
+benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)|'
+benign+='rcu:[[:space:]]+RCU lockdep checking is enabled'
 hits=$(tr -d '\r' <"$log" | grep -n -E "$pattern" | grep -v -E "$benign")
 [ -z "$hits" ] && exit 0
 echo "vm: FAIL: guest kernel log $log reports a problem:" >&2

@@ -18,7 +18,7 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do ours+=("$1"); shift; done
 bins=("$@")
 
 here=$(cd "$(dirname "$0")" && pwd)
-modroot=${KMODROOT:-/}
+modroot=$(cd "${KMODROOT:-/}" && pwd)
 mods=${modroot%/}/lib/modules/$kver
 [ -d "$mods" ] || { echo "mkinitramfs: no modules at $mods" >&2; exit 1; }
 stage=$(mktemp -d)
@@ -37,7 +37,8 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 # In-tree modules that the tests load with modprobe, and their dependencies.
 intree=(vivid videobuf2-dma-sg vgem loop ext4 crc32c_generic)
 for m in "${intree[@]}"; do
-	modprobe -d "$modroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+	modprobe -d "$modroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }' ||
+		echo "mkinitramfs: no module $m for $kver (not built), left out" >&2
 done | sort -u | while read -r ko; do
 	rel=${ko#"$mods/"}
 	dst="$stage/lib/modules/$kver/${rel%.xz}"
