@@ -36,6 +36,7 @@ help:
 	@echo "make vm CMD='...' [FILES=dir] [VM_PROFILE=plain|iommu|edu|ivshmem|movable]"
 	@echo "make shell     interactive shell in the VM"
 	@echo "make bench     benchmarks: ratios against the in-kernel baselines"
+	@echo "make check-debug  every VM suite on a KASAN/lockdep/kmemleak kernel, fail-nth sweep (long)"
 	@echo "make deps      install build and test dependencies with apt (root)"
 
 deps:
@@ -99,6 +100,7 @@ check: ensure-deps
 	bash tests/run-suites.sh
 
 include lib/lib.mk
+include scripts/debug.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean

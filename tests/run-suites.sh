@@ -4,9 +4,21 @@
 # harness's own tests, count TAP results, print one closing line
 #   N passed, N failed, N skipped
 # and exit non-zero on any failure. SUITES="a b" runs only those suites.
+# DEBUG_KERNEL=1 (make check-debug): on the debug kernel instead, also the
+# suites of tests/suites-debug.conf, the harness's debug-*.sh tests instead
+# of its test-*.sh, no host checks; logs in build/logs/debug/.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs=$top/build/logs
+confs=("$top/tests/suites.conf")
+harness_tests=("$top"/tests/harness/test-*.sh)
+host_checks=(dkms-check install-check)
+if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
+	logs=$top/build/logs/debug
+	confs+=("$top/tests/suites-debug.conf")
+	harness_tests=("$top"/tests/harness/debug-*.sh)
+	host_checks=()
+fi
 mkdir -p "$logs"
 pass=0 fail=0 skip=0
 
@@ -34,10 +46,10 @@ while read -r name profile timeout cmd; do
 		echo "  [$name] FAIL: no test results (output: $logs/$name.tap)"
 		fail=$((fail + 1))
 	fi
-done <"$top/tests/suites.conf"
+done < <(cat "${confs[@]}")
 
 # Host-side checks that print TAP: dkms build, the installed files.
-for hc in dkms-check install-check; do
+for hc in "${host_checks[@]}"; do
 	if [ -n "${SUITES:-}" ] && ! grep -qw -- "$hc" <<<"$SUITES"; then continue; fi
 	echo "== host check $hc"
 	make -s -C "$top" "$hc" >"$logs/$hc.tap" 2>"$logs/$hc.err"
@@ -55,7 +67,7 @@ for hc in dkms-check install-check; do
 done
 
 if [ -z "${SUITES:-}" ] || grep -qw harness <<<"$SUITES"; then
-	for t in "$top"/tests/harness/test-*.sh; do
+	for t in "${harness_tests[@]}"; do
 		n=$(basename "$t" .sh)
 		if bash "$t" >"$logs/$n.out" 2>&1; then
 			echo "ok harness $n"

@@ -5,6 +5,9 @@
 #   tests need from the Debian kernel (decompressed, with depmod so that
 #   modprobe works), the test programs and tools.
 # usage: mkinitramfs.sh KVER OUT.cpio.gz MODULE.ko... -- BIN...
+# KMODROOT=DIR takes the kernel's modules from DIR/lib/modules/KVER (the
+# INSTALL_MOD_PATH of a kernel built here, e.g. the debug kernel) instead
+# of /lib/modules/KVER.
 set -euo pipefail
 
 kver=$1 out=$2
@@ -15,7 +18,9 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do ours+=("$1"); shift; done
 bins=("$@")
 
 here=$(cd "$(dirname "$0")" && pwd)
-mods=/lib/modules/$kver
+modroot=$(cd "${KMODROOT:-/}" && pwd)
+mods=${modroot%/}/lib/modules/$kver
+[ -d "$mods" ] || { echo "mkinitramfs: no modules at $mods" >&2; exit 1; }
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -32,7 +37,8 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 # In-tree modules that the tests load with modprobe, and their dependencies.
 intree=(vivid videobuf2-dma-sg vgem loop ext4 crc32c_generic)
 for m in "${intree[@]}"; do
-	modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+	modprobe -d "$modroot" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }' ||
+		echo "mkinitramfs: no module $m for $kver (not built), left out" >&2
 done | sort -u | while read -r ko; do
 	rel=${ko#"$mods/"}
 	dst="$stage/lib/modules/$kver/${rel%.xz}"

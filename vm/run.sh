@@ -14,6 +14,12 @@
 # with the command's exit code, or: 124 if the guest did not finish in time,
 # 125 if the kernel log shows an oops/WARN/BUG/KASAN/lockdep/DMAR fault,
 # 126 if the guest died without reporting an exit code.
+#
+# Environment: KVER, KIMAGE (default /boot/vmlinuz-$KVER), INITRAMFS,
+# VM_APPEND (more kernel arguments). DEBUG_KERNEL=1 boots the debug kernel
+# of `make debug-kernel` (build/debug-kernel, or DEBUG_KERNEL_DIR) with the
+# initramfs of `make debug-initramfs`, kmemleak on, and every timeout
+# multiplied by VM_TIMEOUT_SCALE (default 4: KASAN and lockdep under TCG).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,14 +32,30 @@ while getopts "p:t:f:l:i" opt; do
 	f) files=$OPTARG ;;
 	l) log=$OPTARG ;;
 	i) interactive=1 ;;
-	*) sed -n '3,17p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,22p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
 [ "${1:-}" = "--" ] && shift
 
-kver=${KVER:-$("$top/scripts/kver.sh")}
-base=${INITRAMFS:-$top/build/initramfs.cpio.gz}
+if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
+	dk=${DEBUG_KERNEL_DIR:-$top/build/debug-kernel}
+	[ -e "$dk/include/config/kernel.release" ] || { echo "vm: no debug kernel in $dk; run 'make debug-kernel'" >&2; exit 2; }
+	kver=$(cat "$dk/include/config/kernel.release")
+	kimage=${KIMAGE:-$dk/arch/x86/boot/bzImage}
+	base=${INITRAMFS:-$top/build/initramfs-debug.cpio.gz}
+	timeout=$((timeout * ${VM_TIMEOUT_SCALE:-4}))
+	# no5lvl: with 5-level paging, an interrupt taken while identify_cpu()
+	# re-reads the CPU flags (LA57 briefly clear) makes KASAN report a
+	# direct-map access as wild (seen at boot under TCG, -cpu max).
+	debug_append=" kmemleak=on no5lvl"
+else
+	kver=${KVER:-$("$top/scripts/kver.sh")}
+	kimage=${KIMAGE:-/boot/vmlinuz-$kver}
+	base=${INITRAMFS:-$top/build/initramfs.cpio.gz}
+	debug_append=
+fi
+[ -e "$kimage" ] || { echo "vm: kernel image $kimage missing" >&2; exit 2; }
 [ -e "$base" ] || { echo "vm: $base missing; run 'make initramfs'" >&2; exit 2; }
 mkdir -p "$top/build/logs"
 log=${log:-$top/build/logs/last.log}
@@ -78,10 +100,10 @@ done
 
 cmdline="console=ttyS0,115200 rdinit=/init panic=-1 oops=panic panic_on_warn=1"
 cmdline+=" page_poison=1 slub_debug=FZPU mitigations=off tsc=unstable"
-cmdline+=" loglevel=7 printk.devkmsg=on$append"
+cmdline+=" loglevel=7 printk.devkmsg=on$append$debug_append${VM_APPEND:+ $VM_APPEND}"
 
 qemu=(qemu-system-x86_64 -machine "$machine" -accel tcg -cpu max -smp 2 -m "$mem"
-      -kernel "/boot/vmlinuz-$kver" -initrd "$work/initramfs.cpio.gz"
+      -kernel "$kimage" -initrd "$work/initramfs.cpio.gz"
       -append "$cmdline" -display none -no-reboot -nodefaults "${devices[@]}")
 
 if [ -n "$interactive" ]; then

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+# Deep runs on a debug kernel (KASAN, lockdep, kmemleak, fault injection),
+# included by the top Makefile. Never part of `make check`.
+#
+#   make debug-kernel     build it from $(KSRC) into build/debug-kernel (long: see build-time)
+#   make debug-modules    framevec, test and bench modules built against it
+#   make debug-initramfs  the VM's initramfs with its modules
+#   make check-debug      all of the above, then every VM suite (tests/suites.conf and
+#                         tests/suites-debug.conf) on it, kmemleak scanned after each,
+#                         and the harness's own debug-*.sh tests
+#   make debug-vm CMD='...' [VM_PROFILE=...]  one command on it
+
+DEBUG_KOUT := $(BUILD)/debug-kernel
+DEBUG_SRC := $(BUILD)/debug-src
+DEBUG_INITRAMFS := $(BUILD)/initramfs-debug.cpio.gz
+DEBUG_KVER = $(shell cat $(DEBUG_KOUT)/include/config/kernel.release 2>/dev/null)
+
+.PHONY: debug-kernel debug-modules debug-initramfs debug-vm check-debug
+
+debug-kernel:
+	bash scripts/debug-kernel.sh $(KSRC) $(DEBUG_KOUT)
+
+# Built once; rebuilt when its configuration or build script changes.
+$(DEBUG_KOUT)/build-time: scripts/debug-kernel.config scripts/debug-kernel.sh
+	bash scripts/debug-kernel.sh $(KSRC) $(DEBUG_KOUT)
+
+# Kbuild (6.12) writes objects next to the sources of M=: build a copy of
+# the project's module sources, so the default build's objects stay intact.
+# -g: the kernel has no debug info, our modules do (faddr2line on reports).
+debug-modules: $(DEBUG_KOUT)/build-time
+	rm -rf $(DEBUG_SRC)
+	mkdir -p $(DEBUG_SRC)
+	find kernel include bench tests/modules \( -name '*.[ch]' -o -name Kbuild \) \
+		! -name '*.mod.c' | cpio -pdm --quiet $(DEBUG_SRC)
+	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/kernel W=1 modules
+	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/tests/modules W=1 \
+		KBUILD_EXTRA_SYMBOLS=$(DEBUG_SRC)/kernel/Module.symvers modules
+	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/bench W=1 \
+		KBUILD_EXTRA_SYMBOLS=$(DEBUG_SRC)/kernel/Module.symvers modules
+
+debug-initramfs: debug-modules
+	$(MAKE) lib tools selftests $(BUILD)/bench/fv_bench_run
+	KMODROOT=$(DEBUG_KOUT)/modroot bash vm/mkinitramfs.sh $(DEBUG_KVER) $(DEBUG_INITRAMFS) \
+		$(DEBUG_SRC)/kernel/framevec.ko $(DEBUG_SRC)/bench/fv_bench.ko \
+		$(addprefix $(DEBUG_SRC)/tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
+
+debug-vm: debug-initramfs
+	@DEBUG_KERNEL=1 bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) $(if $(FILES),-f $(FILES)) \
+		-- '$(or $(CMD),cat /proc/modules)'
+
+check-debug: ensure-deps
+	$(MAKE) debug-initramfs
+	DEBUG_KERNEL=1 bash tests/run-suites.sh
