@@ -6,9 +6,11 @@
  * Object. The open file holds nothing; every import produces an independent
  * dma-buf that owns its framevec. Closing /dev/framevec does not affect them.
  *
- * Mode 0666: an import only touches the caller's own memory, and every page
- * it pins is charged to the caller's RLIMIT_MEMLOCK (as for mlock()), so an
- * unprivileged user can pin no more than it could lock.
+ * Mode 0666: an import only touches the caller's own memory, what it imports
+ * read-only is never written (the write rule of framevec_core.c), and every
+ * page it pins is charged to the calling user's RLIMIT_MEMLOCK for as long
+ * as the dma-buf lives, wherever the fd goes (the accounting of
+ * framevec_core.c). docs/security.md is the threat model.
  *
  * ioctl ABI: see include/uapi/linux/framevec.h. Each struct starts with its
  * size; copy_struct_from_user() gives EINVAL/E2BIG semantics for sizes.
@@ -32,12 +34,14 @@
  * @min_size: the size of the struct's first version
  * @uarg: user pointer; its first u32 is the size user space built
  * @name: the struct's name, for the log line
+ * @usize_out: out: the size user space built, read once; the struct's own size
+ *	field in @karg is set to it, whatever a racing thread wrote since
  *
  * Return: 0, -EFAULT, -EINVAL (smaller than the first version), or -E2BIG
  * (larger, with bytes this kernel does not know that are not zero).
  */
 int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
-		       void __user *uarg, const char *name)
+		       void __user *uarg, const char *name, u32 *usize_out)
 {
 	u32 usize;
 	int ret;
@@ -53,7 +57,12 @@ int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
 	if (ret == -E2BIG)
 		fv_user_err("struct %s has non-zero bytes this kernel does not know; clear them or use a newer framevec",
 			    name);
-	return ret;
+	if (ret)
+		return ret;
+	/* every ioctl struct starts with its u32 size: keep the one we used */
+	*(u32 *)karg = usize;
+	*usize_out = usize;
+	return 0;
 }
 
 static long framevec_ioctl_import(void __user *uarg)
@@ -65,10 +74,9 @@ static long framevec_ioctl_import(void __user *uarg)
 
 	ret = framevec_copy_uarg(&args, sizeof(args),
 				 offsetofend(struct framevec_import, __reserved),
-				 uarg, "framevec_import");
+				 uarg, "framevec_import", &usize);
 	if (ret)
 		return ret;
-	usize = args.size;
 	if (args.flags & ~FRAMEVEC_IMPORT_VALID_FLAGS) {
 		fv_user_err("unknown framevec_import flags %#x",
 			    args.flags & ~FRAMEVEC_IMPORT_VALID_FLAGS);
@@ -81,7 +89,7 @@ static long framevec_ioctl_import(void __user *uarg)
 	if (args.addr > ULONG_MAX || args.length > ULONG_MAX)
 		return -EOVERFLOW;
 
-	dmabuf = framevec_import_dmabuf(current->mm, args.addr, args.length,
+	dmabuf = framevec_import_dmabuf(current->mm, untagged_addr(args.addr), args.length,
 					(args.flags & FRAMEVEC_IMPORT_WRITE) ?
 					FRAMEVEC_WRITE : 0);
 	if (IS_ERR(dmabuf))

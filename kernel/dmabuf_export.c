@@ -5,29 +5,56 @@
  * Object. struct framevec_dmabuf ties one dma-buf to one framevec and owns
  * it: the framevec is released by the dma-buf's release op, when the last
  * file reference and the last importer are gone. It is also the framevec's
- * importer: its revoke callback zaps every user mmap of the dma-buf and
- * sends move_notify to the dma-buf's importers. A framevec that can be
- * revoked therefore accepts only dynamic importers (with move_notify);
- * static ones could not be made to stop.
+ * importer: its revoke callback zaps every user mmap of the dma-buf, sends
+ * move_notify to the dma-buf's importers and waits for their fences; the
+ * core then unmaps what they still have mapped (see "Revocation" at the top
+ * of framevec_core.c, which this file follows).
  *
- * Lifetime. Each attachment's mapping is an sg_table from framevec_map(),
- * stored in attach->priv between map and unmap. vmap is reference counted by
- * the dma-buf core, which calls our vmap once. User mmaps (VM_PFNMAP, shared
- * only) map the runs' pfns at the first fault; they stay valid because the
- * framevec holds them, until a revocation zaps them.
+ * Static or dynamic. A framevec its owner can revoke is exported with
+ * .pin/.unpin (framevec_dmabuf_dynamic_ops): the dma-buf core then never
+ * caches an attach-time mapping for a dynamic importer, every map comes
+ * here and fails with -ENODEV after a revocation. Static importers, which
+ * the core would map and pin at attach and could never be made to stop,
+ * are refused at attach. Pins are accepted (without
+ * CONFIG_DMABUF_MOVE_NOTIFY the core pins for every map) but do not stop a
+ * revocation: framevec never moves memory, and a revoked owner's memory is
+ * gone whatever the importer pinned. Memory that cannot be revoked is
+ * exported static (framevec_dmabuf_ops): any importer may take it.
  *
- * Locking. The dma-buf core calls map/unmap/vmap/vunmap with the
- * reservation lock held (asserted below); begin/end_cpu_access take it to
- * walk the attachments. fvd->lock orders revocation against export and
- * release: fvd->lock, then the reservation lock. fvd->dmabuf is set once the
- * dma-buf exists and cleared at its release, under fvd->lock. A fault on a
- * user mmap takes fvd->lock under the mmap lock (mmap lock, fvd->lock,
- * reservation lock); fvd->lock is never taken from an MMU notifier, since
- * /dev/framevec refuses the notifier-backed revocable source.
+ * Write rule (framevec_core.c). A read-only framevec is refused to vmap
+ * (dma_buf_vmap() has no direction and its users write through it: vb2's
+ * vmalloc allocator, for one), to writable mmaps, and to any device map but
+ * DMA_TO_DEVICE; for a dynamic importer of a static exporter the core maps
+ * DMA_BIDIRECTIONAL at attach, so that attach is refused with a line.
+ *
+ * MMIO goes only to importers that declared peer2peer: a table of MMIO has
+ * entries without a page, which others would dereference.
+ *
+ * Lifetime. Each attachment's mapping is a framevec_map() table, tracked by
+ * the framevec itself (its maps list), which also serves CPU-access syncs.
+ * vmap is reference counted by the dma-buf core, which calls our vmap once.
+ * User mmaps (VM_PFNMAP, shared only) map the runs' pfns at the first fault,
+ * with the owner's cache attribute; they stay valid because the framevec
+ * holds them, until a revocation zaps them.
+ *
+ * The dma-buf's inode is held (ihold) from export to our release op: the
+ * dma-buf core evicts the file's inode before it calls release, and a
+ * revocation running in between must still be able to zap its mapping.
+ *
+ * Locking. The dma-buf core calls map/unmap/vmap/vunmap/pin with the
+ * reservation lock held (asserted below); begin/end_cpu_access take
+ * fv->lock (through framevec_sync_maps()). fvd->lock orders revocation
+ * against export and release: fvd->lock, then the reservation lock.
+ * fvd->dmabuf is set once the dma-buf exists and cleared at its release,
+ * under fvd->lock. A fault on a user mmap takes fvd->lock under the mmap
+ * lock (mmap lock, fvd->lock, reservation lock); fvd->lock is never taken
+ * from an MMU notifier, since /dev/framevec refuses the notifier-backed
+ * revocable source.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/fs.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -39,19 +66,49 @@ struct framevec_dmabuf {
 	struct framevec *fv;
 	struct mutex lock; /* fvd->dmabuf vs. revocation */
 	struct dma_buf *dmabuf;
+	struct inode *inode;
 };
 
 static int framevec_dmabuf_attach(struct dma_buf *dmabuf,
 				  struct dma_buf_attachment *attach)
 {
 	struct framevec_dmabuf *fvd = dmabuf->priv;
+	struct framevec *fv = fvd->fv;
 
-	if (fvd->fv->revocable && !dma_buf_attachment_is_dynamic(attach)) {
+	if (framevec_is_revoked(fv))
+		return -ENODEV;
+	if (fv->revocable && !dma_buf_attachment_is_dynamic(attach)) {
 		fv_user_err("%s cannot take this dma-buf: its memory can be revoked and the importer has no move_notify",
 			    dev_name(attach->dev));
 		return -EOPNOTSUPP;
 	}
+	if (framevec_has_mmio(fv) && !attach->peer2peer) {
+		fv_user_err("%s cannot take this dma-buf: it holds device memory (MMIO) and the importer did not declare peer2peer",
+			    dev_name(attach->dev));
+		return -EOPNOTSUPP;
+	}
+	/* the core maps a dynamic importer of a static exporter both ways, now */
+	if (!fv->revocable && dma_buf_attachment_is_dynamic(attach) &&
+	    !(fv->flags & FRAMEVEC_WRITE)) {
+		fv_user_err("%s cannot take this dma-buf: the dma-buf core maps it for reading and writing at attach, and it was imported read-only; import with the write flag",
+			    dev_name(attach->dev));
+		return -EACCES;
+	}
 	return 0;
+}
+
+/* Dynamic exporter (revocable framevecs only): see "Static or dynamic". */
+static int framevec_dmabuf_pin(struct dma_buf_attachment *attach)
+{
+	struct framevec_dmabuf *fvd = attach->dmabuf->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	return framevec_is_revoked(fvd->fv) ? -ENODEV : 0;
+}
+
+static void framevec_dmabuf_unpin(struct dma_buf_attachment *attach)
+{
+	dma_resv_assert_held(attach->dmabuf->resv);
 }
 
 static struct sg_table *framevec_dmabuf_map(struct dma_buf_attachment *attach,
@@ -62,8 +119,6 @@ static struct sg_table *framevec_dmabuf_map(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	sgt = framevec_map(fvd->fv, attach->dev, dir);
-	if (!IS_ERR(sgt))
-		attach->priv = sgt;
 	return sgt;
 }
 
@@ -74,7 +129,6 @@ static void framevec_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct framevec_dmabuf *fvd = attach->dmabuf->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
-	attach->priv = NULL;
 	framevec_unmap(fvd->fv, attach->dev, sgt, dir);
 }
 
@@ -87,6 +141,7 @@ static void framevec_dmabuf_release(struct dma_buf *dmabuf)
 	fvd->dmabuf = NULL;
 	mutex_unlock(&fvd->lock);
 	framevec_release(fvd->fv);
+	iput(fvd->inode);
 	mutex_destroy(&fvd->lock);
 	kfree(fvd);
 	atomic64_dec(&framevec_stats.live_dmabufs);
@@ -103,18 +158,15 @@ static vm_fault_t framevec_dmabuf_insert(struct framevec *fv, struct vm_area_str
 
 	for (more = framevec_run_first(&it, fv, &run); more && addr < vma->vm_end;
 	     more = framevec_run_next(&it, &run)) {
-		pgprot_t prot = vma->vm_page_prot;
-
 		if (skip >= run.nr_pages) {
 			skip -= run.nr_pages;
 			continue;
 		}
-		/* MMIO uncached, as framevec_iomem_mmap() maps it */
-		if (run.mem_type == FRAMEVEC_MEM_MMIO)
-			prot = pgprot_decrypted(pgprot_noncached(prot));
 		n = min(run.nr_pages - skip, (vma->vm_end - addr) >> PAGE_SHIFT);
+		/* vm_page_prot has the owner's cache attribute (mmap below) */
 		for (i = 0; i < n; i++, addr += PAGE_SIZE) {
-			ret = vmf_insert_pfn_prot(vma, addr, run.pfn + skip + i, prot);
+			ret = vmf_insert_pfn_prot(vma, addr, run.pfn + skip + i,
+						  vma->vm_page_prot);
 			if (ret != VM_FAULT_NOPAGE)
 				return ret;
 		}
@@ -159,6 +211,8 @@ static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *v
 {
 	struct framevec_dmabuf *fvd = dmabuf->priv;
 	struct framevec *fv = fvd->fv;
+	pgprot_t prot = vma->vm_page_prot;
+	int ret;
 
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		fv_user_err("private mmap of a framevec dma-buf; map it MAP_SHARED");
@@ -170,6 +224,11 @@ static int framevec_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *v
 	}
 	if (framevec_is_revoked(fv))
 		return -ENODEV;
+	/* one attribute for the whole VMA, the owner's: imports see it there too */
+	ret = framevec_cpu_prot(fv, &prot);
+	if (ret)
+		return ret;
+	vma->vm_page_prot = prot;
 	if (!(fv->flags & FRAMEVEC_WRITE))
 		vm_flags_clear(vma, VM_MAYWRITE);
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
@@ -183,6 +242,10 @@ static int framevec_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	struct framevec_dmabuf *fvd = dmabuf->priv;
 
 	dma_resv_assert_held(dmabuf->resv);
+	if (!(fvd->fv->flags & FRAMEVEC_WRITE)) {
+		fv_user_err("a vmap of a dma-buf imported read-only was refused: importers write through vmaps; import with the write flag");
+		return -EACCES;
+	}
 	return framevec_vmap(fvd->fv, map);
 }
 
@@ -194,63 +257,46 @@ static void framevec_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map
 	framevec_vunmap(fvd->fv, map);
 }
 
-/* A table with MMIO was mapped entry by entry: sync its RAM entries alone. */
-static void framevec_dmabuf_sync_entries(struct device *dev, struct sg_table *sgt,
-					 enum dma_data_direction dir, bool for_device)
-{
-	struct scatterlist *sg;
-	unsigned int i;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		if (!sg_page(sg))
-			continue;
-		if (for_device)
-			dma_sync_single_for_device(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
-		else
-			dma_sync_single_for_cpu(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
-	}
-}
-
 /* Make the memory coherent for the CPU (or, @for_device, for the devices). */
-static void framevec_dmabuf_sync(struct dma_buf *dmabuf,
-				 enum dma_data_direction dir, bool for_device)
+static void framevec_dmabuf_sync(struct dma_buf *dmabuf, bool for_device)
 {
 	struct framevec_dmabuf *fvd = dmabuf->priv;
-	bool mmio = framevec_has_mmio(fvd->fv);
-	struct dma_buf_attachment *attach;
 
-	dma_resv_lock(dmabuf->resv, NULL);
-	list_for_each_entry(attach, &dmabuf->attachments, node) {
-		struct sg_table *sgt = attach->priv;
-
-		if (!sgt)
-			continue;
-		if (mmio)
-			framevec_dmabuf_sync_entries(attach->dev, sgt, dir, for_device);
-		else if (for_device)
-			dma_sync_sgtable_for_device(attach->dev, sgt, dir);
-		else
-			dma_sync_sgtable_for_cpu(attach->dev, sgt, dir);
-	}
-	dma_resv_unlock(dmabuf->resv);
+	framevec_sync_maps(fvd->fv, for_device);
 }
 
 static int framevec_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					    enum dma_data_direction dir)
 {
-	framevec_dmabuf_sync(dmabuf, dir, false);
+	framevec_dmabuf_sync(dmabuf, false);
 	return 0;
 }
 
 static int framevec_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction dir)
 {
-	framevec_dmabuf_sync(dmabuf, dir, true);
+	framevec_dmabuf_sync(dmabuf, true);
 	return 0;
 }
 
+/* Memory that cannot be revoked: a static exporter, any importer. */
 static const struct dma_buf_ops framevec_dmabuf_ops = {
 	.attach = framevec_dmabuf_attach,
+	.map_dma_buf = framevec_dmabuf_map,
+	.unmap_dma_buf = framevec_dmabuf_unmap,
+	.release = framevec_dmabuf_release,
+	.mmap = framevec_dmabuf_mmap,
+	.vmap = framevec_dmabuf_vmap,
+	.vunmap = framevec_dmabuf_vunmap,
+	.begin_cpu_access = framevec_dmabuf_begin_cpu_access,
+	.end_cpu_access = framevec_dmabuf_end_cpu_access,
+};
+
+/* Revocable memory: a dynamic exporter, dynamic importers only. */
+static const struct dma_buf_ops framevec_dmabuf_dynamic_ops = {
+	.attach = framevec_dmabuf_attach,
+	.pin = framevec_dmabuf_pin,
+	.unpin = framevec_dmabuf_unpin,
 	.map_dma_buf = framevec_dmabuf_map,
 	.unmap_dma_buf = framevec_dmabuf_unmap,
 	.release = framevec_dmabuf_release,
@@ -271,7 +317,7 @@ static void framevec_dmabuf_revoke(struct framevec *fv, void *priv)
 	dmabuf = fvd->dmabuf;
 	if (dmabuf) {
 		/* user mmaps: later faults get SIGBUS, new mmaps -ENODEV */
-		unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+		unmap_mapping_range(fvd->inode->i_mapping, 0, 0, 1);
 		dma_resv_lock(dmabuf->resv, NULL);
 		dma_buf_move_notify(dmabuf);
 		dma_resv_unlock(dmabuf->resv);
@@ -315,7 +361,8 @@ struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start
 
 	exp_info.exp_name = "framevec";
 	exp_info.owner = THIS_MODULE;
-	exp_info.ops = &framevec_dmabuf_ops;
+	exp_info.ops = fvd->fv->revocable ? &framevec_dmabuf_dynamic_ops :
+					    &framevec_dmabuf_ops;
 	exp_info.size = framevec_nr_pages(fvd->fv) << PAGE_SHIFT;
 	exp_info.flags = O_RDWR;
 	exp_info.priv = fvd;
@@ -324,6 +371,9 @@ struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start
 		ret = PTR_ERR(dmabuf);
 		goto err_release;
 	}
+	/* held until our release op, which the core calls after evicting it */
+	fvd->inode = file_inode(dmabuf->file);
+	ihold(fvd->inode);
 	mutex_lock(&fvd->lock);
 	fvd->dmabuf = dmabuf;
 	mutex_unlock(&fvd->lock);

@@ -334,10 +334,11 @@ long framevec_ioctl_explain(void __user *uarg)
 
 	ret = framevec_copy_uarg(&args, sizeof(args),
 				 offsetofend(struct framevec_explain, __reserved),
-				 uarg, "framevec_explain");
+				 uarg, "framevec_explain", &usize);
 	if (ret)
 		return ret;
-	usize = args.size;
+	if (!args.pid)
+		args.addr = untagged_addr(args.addr);
 	if (args.flags & ~FRAMEVEC_EXPLAIN_VALID_FLAGS) {
 		fv_user_err("unknown framevec_explain flags %#x",
 			    args.flags & ~FRAMEVEC_EXPLAIN_VALID_FLAGS);

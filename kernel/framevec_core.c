@@ -17,25 +17,76 @@
  * the segments that finished. framevec_release() cannot fail and allocates
  * nothing; it WARNs if a device mapping or vmap is still live.
  *
+ * Write rule (the one place it is written down; the front ends point here).
+ * A framevec imported without FRAMEVEC_WRITE is never written by anyone
+ * framevec hands it to: pages are pinned without FOLL_WRITE (copy-on-write
+ * is not broken, so they may be a file's page cache, a sealed memfd or a
+ * page shared with another process), device maps are made DMA_TO_DEVICE
+ * only (DMA_FROM_DEVICE and DMA_BIDIRECTIONAL are -EACCES, so the dma-buf
+ * core's attach-time DMA_BIDIRECTIONAL map fails too), framevec_vmap()
+ * returns a read-only mapping, and the dma-buf front end refuses vmaps
+ * (which have no direction) and writable mmaps. Write imports of memory
+ * whose owner forbids writes are refused before any reference is taken:
+ * read-only VMAs (-EACCES) and write-sealed memfds (-EPERM). Special
+ * mappings ([vdso], [vvar], ...) are not memory of the process: -ENXIO.
+ *
+ * Accounting. Pinned pages (sources with @pins_pages) are charged to the
+ * importing user's user_struct->locked_vm against the importing task's
+ * RLIMIT_MEMLOCK, as iommufd's IOPT_PAGES_ACCOUNT_USER and io_uring do, so
+ * that fd passing, exec and fork cannot multiply the limit; CAP_IPC_LOCK
+ * skips the charge. They also show in the mm's pinned_vm (VmPin), for
+ * information only. The charge belongs to the framevec and is returned by
+ * framevec_release(), whoever calls it.
+ *
+ * Revocation. Sources whose owner can take the memory back (iomem: the
+ * exporting driver; revocable: an MMU notifier) call framevec_revoke(),
+ * from process context (a driver's call, a work item) or from an MMU
+ * notifier's invalidate (blockable only; reclaim may be below it). It
+ *   1. takes fv->revoke_lock: a second revoker waits for the first to end;
+ *   2. marks the framevec revoked under fv->lock: from then on maps and
+ *      vmaps fail with -ENODEV (they commit under fv->lock);
+ *   3. runs the importer's callback, which must stop every DMA and CPU
+ *      access before it returns (framevec's dma-buf front end zaps the
+ *      user mmaps, sends move_notify and waits for the importers' fences);
+ *   4. DMA-unmaps every device mapping still live (struct framevec_mapping),
+ *      so that behind an IOMMU even an importer that ignored the callback
+ *      gets a fault instead of the memory; its framevec_unmap() only frees.
+ * Revocable framevecs are never vmapped: a kernel mapping cannot be taken
+ * from its user. When framevec_revoke() returns, no device mapping, vmap,
+ * user PTE of a framevec dma-buf or nested import reaches the memory, and
+ * the owner may free it. The callback runs under fv->revoke_lock: it must
+ * not call framevec_release() nor wait for anything that does; from an MMU
+ * notifier it must not allocate memory.
+ *
  * Locking. The import walks the VMAs with the mmap lock held from the first
  * check to the last reference, so the checks hold for the import: for read,
  * or for write when a source needs it (an MMU interval notifier is inserted
  * under the write lock); the VMAs are then checked again under it.
- * fv->lock serializes the commit of map/vmap against revocation; it is taken
- * from MMU notifiers (framevec_revoke()), so nothing allocates under it.
- * The object has a single owner (the importer): import, release and
- * iteration are not concurrent with each other.
+ * fv->lock is taken from MMU notifiers (framevec_revoke()), so nothing
+ * allocates under it. Order: fv->revoke_lock -> (callback locks) ->
+ * fv->lock. The object has a single owner (the importer): import, release
+ * and iteration are not concurrent with each other.
  *
  * Vocabulary. Addresses: [start, end) with end exclusive; lengths in bytes;
  * nr_pages counts PAGE_SIZE pages. Overflow traps: start + length is checked
  * with check_add_overflow() and against the mm's task_size.
  */
+#include <linux/cred.h>
 #include <linux/dma-mapping.h>
+#include <linux/fcntl.h>
+#include <linux/hugetlb.h>
+#include <linux/iommu.h>
 #include <linux/iosys-map.h>
+#include <linux/lockdep.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/user.h>
 #include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -54,6 +105,102 @@ static const struct framevec_source_ops *const framevec_sources[] = {
 #define FRAMEVEC_VALID_FLAGS	(FRAMEVEC_WRITE)
 #define FRAMEVEC_RUNS_MIN	16
 
+/*
+ * The revoke lock of a framevec that an MMU notifier can revoke is taken
+ * under reclaim; that of the dma-buf front end nests its fault path, which
+ * allocates. They never nest each other: two lockdep classes.
+ */
+static struct lock_class_key framevec_notifier_revoke_key;
+static struct lock_class_key framevec_async_revoke_key;
+
+/**
+ * framevec_pfn_is_ram() - is a page frame system RAM with a struct page?
+ * @pfn: the frame
+ *
+ * pfn_valid() alone is not "RAM": reserved firmware ranges and ZONE_DEVICE
+ * (P2P) pages have a struct page but are not memory framevec may vmap,
+ * dma_map_page() or treat as cacheable. Those are treated as MMIO.
+ *
+ * Return: true for a frame of "System RAM" with an ordinary struct page.
+ */
+bool framevec_pfn_is_ram(unsigned long pfn)
+{
+	return pfn_valid(pfn) && page_is_ram(pfn) &&
+	       !is_zone_device_page(pfn_to_page(pfn));
+}
+
+/* Is @file a memfd (shmem or hugetlbfs) that its owner sealed against writes? */
+static bool framevec_file_write_sealed(struct file *file)
+{
+	unsigned int seals;
+
+	if (!file)
+		return false;
+	if (shmem_file(file))
+		seals = READ_ONCE(SHMEM_I(file_inode(file))->seals);
+	else if (is_file_hugepages(file))
+		seals = READ_ONCE(HUGETLBFS_I(file_inode(file))->seals);
+	else
+		return false;
+	return seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+}
+
+/*
+ * A special mapping ([vdso], [vvar], [uprobes], the arm sigpage) is the
+ * kernel's code or data mapped into the process: no file, and named by its
+ * vm_ops (_install_special_mapping()). Writing it changes what every process
+ * runs.
+ */
+static bool framevec_vma_is_special(struct vm_area_struct *vma)
+{
+	return !vma->vm_file && vma->vm_ops && vma->vm_ops->name;
+}
+
+/**
+ * framevec_cache_prot() - apply a recorded cache attribute to a pgprot
+ * @prot: a cacheable pgprot (vm_get_page_prot(), PAGE_KERNEL, ...)
+ * @cache: enum framevec_cache
+ * @decrypted: apply pgprot_decrypted() too
+ *
+ * Return: @prot with the attribute.
+ */
+static pgprot_t framevec_cache_prot(pgprot_t prot, u8 cache, bool decrypted)
+{
+	if (cache == FRAMEVEC_CACHE_WC)
+		prot = pgprot_writecombine(prot);
+	else if (cache == FRAMEVEC_CACHE_UC)
+		prot = pgprot_noncached(prot);
+	return decrypted ? pgprot_decrypted(prot) : prot;
+}
+
+/*
+ * The cache attribute of the owner's mapping, read from the VMA's
+ * vm_page_prot by comparing it with what each attribute makes of the VMA's
+ * own base protection (with and without write-notify, which clears the
+ * write bit). Return 0, or -EOPNOTSUPP for an attribute framevec cannot
+ * reproduce.
+ */
+static int framevec_vma_cache(struct vm_area_struct *vma, u8 *cache, bool *decrypted)
+{
+	static const u8 modes[] = { FRAMEVEC_CACHE_WB, FRAMEVEC_CACHE_WC, FRAMEVEC_CACHE_UC };
+	pgprot_t bases[2] = {
+		vm_get_page_prot(vma->vm_flags),
+		vm_get_page_prot(vma->vm_flags & ~VM_SHARED),
+	};
+	unsigned int b, m, d;
+
+	for (d = 0; d < 2; d++)
+		for (b = 0; b < ARRAY_SIZE(bases); b++)
+			for (m = 0; m < ARRAY_SIZE(modes); m++)
+				if (pgprot_val(framevec_cache_prot(bases[b], modes[m], d)) ==
+				    pgprot_val(vma->vm_page_prot)) {
+					*cache = modes[m];
+					*decrypted = d;
+					return 0;
+				}
+	return -EOPNOTSUPP;
+}
+
 /**
  * framevec_judge_vma() - which source would take a VMA, or why none would
  * @vma: the VMA
@@ -62,6 +209,7 @@ static const struct framevec_source_ops *const framevec_sources[] = {
  * @v: the verdict: the source, or an errno and a sentence saying what to do
  *
  * Takes no reference and logs nothing; used by the import and by explain.
+ * Applies the write rule (see the top of this file) before any source.
  * Context: mmap lock of @vma->vm_mm held.
  * Return: 0 if a source takes @vma, else the errno an import would fail with.
  */
@@ -69,17 +217,28 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 		       bool can_revoke, struct framevec_verdict *v)
 {
 	unsigned int i;
+	bool decrypted;
+	u8 cache;
 	int ret;
 
 	mmap_assert_locked(vma->vm_mm);
 	v->ops = NULL;
 	v->why = NULL;
+	if (framevec_vma_is_special(vma))
+		return v->err = fv_refuse(&v->why, -ENXIO,
+			"is a special kernel mapping ([vdso], [vvar], ...), not memory of the process; import a buffer you allocated");
 	if (!(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		return v->err = fv_refuse(&v->why, -EACCES,
 			"is PROT_NONE; mprotect() it readable before importing");
 	if ((flags & FRAMEVEC_WRITE) && !(vma->vm_flags & VM_WRITE))
 		return v->err = fv_refuse(&v->why, -EACCES,
 			"is read-only; import it without the write flag or map it writable");
+	if ((flags & FRAMEVEC_WRITE) && framevec_file_write_sealed(vma->vm_file))
+		return v->err = fv_refuse(&v->why, -EPERM,
+			"is a memfd sealed against writes (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE); import it without the write flag");
+	if (framevec_vma_cache(vma, &cache, &decrypted))
+		return v->err = fv_refuse(&v->why, -EOPNOTSUPP,
+			"is mapped with a cache attribute framevec cannot reproduce (not write-back, write-combine or uncached); import a buffer mapped with one of those");
 
 	for (i = 0; i < ARRAY_SIZE(framevec_sources); i++) {
 		ret = framevec_sources[i]->check(vma, flags, &v->why);
@@ -153,31 +312,64 @@ static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 }
 
 /*
- * Charge pinned pages against RLIMIT_MEMLOCK on mm->pinned_vm, as RDMA's
- * ib_umem does: pins are not mlock(), so locked_vm (which mlock() and
- * VM_LOCKED account) is left alone and shows up as VmPin in /proc/PID/status.
+ * Charge @nr_pages pinned pages (see "Accounting" at the top): to the
+ * current user's locked_vm under the current task's RLIMIT_MEMLOCK unless
+ * it has CAP_IPC_LOCK, and to @fv->mm's pinned_vm for VmPin.
  */
-static int framevec_charge(struct mm_struct *mm, unsigned long nr_pages)
+static int framevec_charge(struct framevec *fv, unsigned long nr_pages)
 {
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	s64 pinned;
+	unsigned long limit, cur, new;
+	struct user_struct *user;
 
 	if (!nr_pages)
 		return 0;
-	pinned = atomic64_add_return(nr_pages, &mm->pinned_vm);
-	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(nr_pages, &mm->pinned_vm);
-		fv_user_err("import of %lu pages exceeds RLIMIT_MEMLOCK (%lu pages, %lld pinned); raise ulimit -l or grant CAP_IPC_LOCK",
-			    nr_pages, limit, pinned - nr_pages);
-		return -ENOMEM;
+	if (!capable(CAP_IPC_LOCK)) {
+		user = get_uid(current_user());
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			if (check_add_overflow(cur, nr_pages, &new) || new > limit) {
+				free_uid(user);
+				fv_user_err("import of %lu pages exceeds RLIMIT_MEMLOCK (%lu pages, %lu locked by this user); raise ulimit -l or grant CAP_IPC_LOCK",
+					    nr_pages, limit, cur);
+				return -ENOMEM;
+			}
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+		fv->user = user;
 	}
+	atomic64_add(nr_pages, &fv->mm->pinned_vm);
+	fv->nr_charged = nr_pages;
 	return 0;
 }
 
-static void framevec_uncharge(struct mm_struct *mm, unsigned long nr_pages)
+static void framevec_uncharge(struct framevec *fv)
 {
-	if (nr_pages)
-		atomic64_sub(nr_pages, &mm->pinned_vm);
+	if (!fv->nr_charged)
+		return;
+	atomic64_sub(fv->nr_charged, &fv->mm->pinned_vm);
+	if (fv->user) {
+		atomic_long_sub(fv->nr_charged, &fv->user->locked_vm);
+		free_uid(fv->user);
+		fv->user = NULL;
+	}
+	fv->nr_charged = 0;
+}
+
+/* Make room for @more runs; -ENOMEM leaves @fv unchanged. */
+static int framevec_reserve_runs(struct framevec *fv, unsigned long more)
+{
+	unsigned long cap;
+	u64 *runs;
+
+	if (fv->runs_cap - fv->nr_runs >= more)
+		return 0;
+	cap = max3(fv->runs_cap * 2, fv->nr_runs + more, (unsigned long)FRAMEVEC_RUNS_MIN);
+	runs = kvrealloc(fv->runs, array_size(cap, sizeof(u64)), GFP_KERNEL_ACCOUNT);
+	if (!runs)
+		return -ENOMEM;
+	fv->runs = runs;
+	fv->runs_cap = cap;
+	return 0;
 }
 
 /**
@@ -188,42 +380,56 @@ static void framevec_uncharge(struct mm_struct *mm, unsigned long nr_pages)
  * @nr_pages: number of contiguous frames
  *
  * Extends the segment's last run when @pfn continues it, else adds runs.
+ * Room for every new run is made before anything changes.
  *
- * Return: 0, or -ENOMEM with @fv unchanged.
+ * Return: 0, or -ENOMEM with @fv and @seg unchanged.
  */
 int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
 		      unsigned long pfn, unsigned long nr_pages)
 {
+	u64 *last = seg->nr_runs ? &fv->runs[fv->nr_runs - 1] : NULL;
+	unsigned long extend = 0, n;
+	int ret;
+
+	if (last && framevec_run_pfn(*last) + framevec_run_pages(*last) == pfn)
+		extend = min(nr_pages, FRAMEVEC_RUN_MAX_PAGES - framevec_run_pages(*last));
+	ret = framevec_reserve_runs(fv, DIV_ROUND_UP(nr_pages - extend,
+						     FRAMEVEC_RUN_MAX_PAGES));
+	if (ret)
+		return ret;
+
+	if (extend) {
+		/* the array may have moved */
+		fv->runs[fv->nr_runs - 1] += extend;
+		seg->nr_pages += extend;
+		pfn += extend;
+		nr_pages -= extend;
+	}
 	while (nr_pages) {
-		unsigned long n;
-		u64 *last = NULL;
-
-		if (seg->nr_runs)
-			last = &fv->runs[fv->nr_runs - 1];
-		if (last && framevec_run_pfn(*last) + framevec_run_pages(*last) == pfn &&
-		    framevec_run_pages(*last) < FRAMEVEC_RUN_MAX_PAGES) {
-			n = min(nr_pages,
-				FRAMEVEC_RUN_MAX_PAGES - framevec_run_pages(*last));
-			*last += n;
-		} else {
-			if (fv->nr_runs == fv->runs_cap) {
-				unsigned long cap = max(fv->runs_cap * 2, FRAMEVEC_RUNS_MIN);
-				u64 *runs = kvrealloc(fv->runs, array_size(cap, sizeof(u64)),
-						      GFP_KERNEL_ACCOUNT);
-
-				if (!runs)
-					return -ENOMEM;
-				fv->runs = runs;
-				fv->runs_cap = cap;
-			}
-			n = min(nr_pages, FRAMEVEC_RUN_MAX_PAGES);
-			fv->runs[fv->nr_runs++] = ((u64)pfn << FRAMEVEC_RUN_LEN_BITS) | (n - 1);
-			seg->nr_runs++;
-		}
+		n = min(nr_pages, FRAMEVEC_RUN_MAX_PAGES);
+		fv->runs[fv->nr_runs++] = ((u64)pfn << FRAMEVEC_RUN_LEN_BITS) | (n - 1);
+		seg->nr_runs++;
 		seg->nr_pages += n;
 		pfn += n;
 		nr_pages -= n;
 	}
+	return 0;
+}
+
+/* Read the pfn mapped at @addr, faulting it in once if it is not mapped. */
+static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long *pfn)
+{
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+
+	if (follow_pfnmap_start(&args)) {
+		/* the mmap lock stays held: no "unlocked" pointer */
+		if (fixup_user_fault(vma->vm_mm, addr, 0, NULL) ||
+		    follow_pfnmap_start(&args))
+			return -EFAULT;
+	}
+	*pfn = args.pfn;
+	follow_pfnmap_end(&args);
 	return 0;
 }
 
@@ -236,37 +442,33 @@ int framevec_add_pfns(struct framevec *fv, struct framevec_seg *seg,
  * @end: end address (exclusive)
  * @what: what the mapping is, for the log line ("videobuf2 buffer", ...)
  *
- * Reads the page table with follow_pfnmap_start(). The caller must already
- * hold what keeps these pfns alive (a reference on their owner, or an MMU
- * interval notifier whose sequence it checks afterwards): the pfns are never
- * used without one. Sets @seg->mem_type from the first pfn.
+ * Reads the page table with follow_pfnmap_start(), faulting in a page that
+ * is not mapped yet through the mapping's own fault handler. The caller must
+ * already hold what keeps these pfns alive (a reference on their owner, or
+ * an MMU interval notifier whose sequence it checks afterwards): the pfns
+ * are never used without one. Sets @seg->mem_type from the first pfn, with
+ * framevec_pfn_is_ram().
  *
  * Context: mmap lock held.
- * Return: 0, -EFAULT for an unpopulated page, -EOPNOTSUPP if RAM and device
- * memory are mixed, -ENOMEM. The runs added so far stay in @seg.
+ * Return: 0, -EFAULT for a page that cannot be mapped, -EOPNOTSUPP if RAM
+ * and device memory are mixed, -ENOMEM. The runs added so far stay in @seg.
  */
 int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
 			struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, const char *what)
 {
-	unsigned long addr;
+	unsigned long addr, pfn;
+	bool ram;
 	int ret;
 
 	mmap_assert_locked(vma->vm_mm);
 	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
-		unsigned long pfn;
-		bool ram;
-
-		if (follow_pfnmap_start(&args)) {
-			fv_user_err("%s at %#lx is not populated; touch or mmap all of it before importing",
+		if (framevec_follow_pfn(vma, addr, &pfn)) {
+			fv_user_err("%s at %#lx is not mapped and cannot be faulted in; import only what the buffer maps",
 				    what, addr);
 			return -EFAULT;
 		}
-		pfn = args.pfn;
-		follow_pfnmap_end(&args);
-
-		ram = pfn_valid(pfn);
+		ram = framevec_pfn_is_ram(pfn);
 		if (addr == start) {
 			seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
 		} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
@@ -311,6 +513,8 @@ static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
 					   !!fv->revoke, &seg->ops);
 		if (ret)
 			goto err_release_segs;
+		/* judged above: the owner's attribute is one we reproduce */
+		framevec_vma_cache(vma, &seg->cache, &seg->decrypted);
 		seg->first_run = fv->nr_runs;
 		ret = seg->ops->import(fv, seg, vma, addr, piece_end);
 		if (ret) {
@@ -343,6 +547,49 @@ static void framevec_mmap_unlock(struct mm_struct *mm, bool write)
 		mmap_read_unlock(mm);
 }
 
+/* Check what the user passed before looking at a single VMA. */
+static int framevec_check_args(struct mm_struct *mm, unsigned long start,
+			       unsigned long length, unsigned int flags,
+			       unsigned long *end)
+{
+	if (flags & ~(FRAMEVEC_VALID_FLAGS | FRAMEVEC_ASYNC_REVOKE)) {
+		fv_user_err("unknown import flags %#x",
+			    flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
+		return -EOPNOTSUPP;
+	}
+	if (!length) {
+		fv_user_err("zero-length import; pass the buffer's size");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(length)) {
+		fv_user_err("import %#lx+%#lx is not page aligned; align address and length to %lu bytes",
+			    start, length, PAGE_SIZE);
+		return -EINVAL;
+	}
+	if (check_add_overflow(start, length, end)) {
+		fv_user_err("import %#lx+%#lx wraps around the address space", start, length);
+		return -EOVERFLOW;
+	}
+	if (*end > mm->task_size) {
+		fv_user_err("import %#lx-%#lx ends beyond the user address space", start, *end);
+		return -EFAULT;
+	}
+	if (length >> PAGE_SHIFT > READ_ONCE(framevec_max_import_pages)) {
+		fv_user_err("import of %lu pages is over max_import_pages=%lu; split it or raise the module parameter",
+			    length >> PAGE_SHIFT, READ_ONCE(framevec_max_import_pages));
+		return -EFBIG;
+	}
+	return 0;
+}
+
+static void framevec_free(struct framevec *fv)
+{
+	kvfree(fv->runs);
+	mutex_destroy(&fv->revoke_lock);
+	mutex_destroy(&fv->lock);
+	kvfree(fv);
+}
+
 /**
  * __framevec_import() - framevec_import() that also takes internal flags
  * @mm: see framevec_import()
@@ -365,38 +612,17 @@ struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
 	struct framevec *fv;
 	int ret;
 
-	if (flags & ~(FRAMEVEC_VALID_FLAGS | FRAMEVEC_ASYNC_REVOKE)) {
-		fv_user_err("unknown import flags %#x",
-			    flags & (unsigned int)~FRAMEVEC_VALID_FLAGS);
-		return ERR_PTR(-EOPNOTSUPP);
-	}
-	if (!length) {
-		fv_user_err("zero-length import; pass the buffer's size");
-		return ERR_PTR(-EINVAL);
-	}
-	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(length)) {
-		fv_user_err("import %#lx+%#lx is not page aligned; align address and length to %lu bytes",
-			    start, length, PAGE_SIZE);
-		return ERR_PTR(-EINVAL);
-	}
-	if (check_add_overflow(start, length, &end)) {
-		fv_user_err("import %#lx+%#lx wraps around the address space", start, length);
-		return ERR_PTR(-EOVERFLOW);
-	}
-	if (end > mm->task_size) {
-		fv_user_err("import %#lx-%#lx ends beyond the user address space", start, end);
-		return ERR_PTR(-EFAULT);
-	}
-	if (length >> PAGE_SHIFT > framevec_max_import_pages) {
-		fv_user_err("import of %lu pages is over max_import_pages=%lu; split it or raise the module parameter",
-			    length >> PAGE_SHIFT, framevec_max_import_pages);
-		return ERR_PTR(-EFBIG);
-	}
+	ret = framevec_check_args(mm, start, length, flags, &end);
+	if (ret)
+		return ERR_PTR(ret);
+	/* mmu_interval_notifier_insert() and GUP need a live address space */
+	if (!mmget_not_zero(mm))
+		return ERR_PTR(-ESRCH);
 
 relock:
 	ret = framevec_mmap_lock(mm, write_lock);
 	if (ret)
-		return ERR_PTR(ret);
+		goto out_mmput;
 	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
 				   &nr_charge, &need_write);
 	if (ret)
@@ -407,29 +633,36 @@ relock:
 		write_lock = true;
 		goto relock;
 	}
-	ret = framevec_charge(mm, nr_charge);
-	if (ret)
-		goto out_unlock;
 
-	fv = kzalloc(struct_size(fv, segs, nr_segs), GFP_KERNEL_ACCOUNT);
+	/* at most one segment per page: kvzalloc, never a high-order kzalloc */
+	fv = kvzalloc(struct_size(fv, segs, nr_segs), GFP_KERNEL_ACCOUNT);
 	if (!fv) {
 		ret = -ENOMEM;
-		goto err_uncharge;
+		goto out_unlock;
 	}
 	fv->nr_segs = nr_segs;
 	fv->mm = mm;
 	fv->flags = flags;
 	fv->start = start;
-	fv->nr_charged = nr_charge;
 	fv->revoke = revoke;
 	fv->revoke_priv = priv;
 	mutex_init(&fv->lock);
+	mutex_init(&fv->revoke_lock);
+	if (need_write)
+		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
+	else if (flags & FRAMEVEC_ASYNC_REVOKE)
+		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
+	INIT_LIST_HEAD(&fv->maps);
 	atomic_set(&fv->nr_maps, 0);
 
-	ret = framevec_import_segs(fv, mm, end);
+	ret = framevec_charge(fv, nr_charge);
 	if (ret)
 		goto err_free;
+	ret = framevec_import_segs(fv, mm, end);
+	if (ret)
+		goto err_uncharge;
 	framevec_mmap_unlock(mm, write_lock);
+	mmput(mm);
 
 	/* Give back the slack of the doubling growth: metadata is exact. */
 	if (fv->runs_cap > fv->nr_runs) {
@@ -446,21 +679,22 @@ relock:
 	framevec_stats_add(fv);
 	return fv;
 
-err_free:
-	kvfree(fv->runs);
-	mutex_destroy(&fv->lock);
-	kfree(fv);
 err_uncharge:
-	framevec_uncharge(mm, nr_charge);
+	framevec_uncharge(fv);
+err_free:
+	framevec_free(fv);
 out_unlock:
 	framevec_mmap_unlock(mm, write_lock);
+out_mmput:
+	mmput(mm);
 	return ERR_PTR(ret);
 }
 
 /**
  * framevec_import() - hold every byte of a user address range
- * @mm: the address space; the caller keeps it alive (mmget or current->mm)
- * @start: page aligned start address
+ * @mm: the address space; the caller keeps it from being freed (mmgrab()
+ *	or current->mm)
+ * @start: page aligned start address (untagged)
  * @length: page aligned length in bytes, not zero
  * @flags: FRAMEVEC_WRITE if the device will write the memory
  * @revoke: callback for revocable memory, or NULL to refuse such memory
@@ -470,21 +704,25 @@ out_unlock:
  * source that understands it. Memory whose owner can take it back (dma-buf,
  * iomem exporter, other VM_PFNMAP) is imported only with a @revoke callback.
  * @revoke may run before framevec_import() returns (the framevec is then
- * returned already revoked). For other VM_PFNMAP memory it runs from an MMU
+ * returned already revoked); see "Revocation" in framevec_core.c for what it
+ * must do and may not do. For other VM_PFNMAP memory it runs from an MMU
  * notifier, before the mapping goes: it must not allocate memory nor take a
  * lock that is held anywhere while allocating.
- * User input and every VMA are checked before
- * the first reference is taken. Pinned pages are charged to @mm's
- * RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK.
+ * User input and every VMA are checked before the first reference is taken.
+ * Without FRAMEVEC_WRITE, nothing framevec hands out writes the memory (see
+ * "Write rule" in framevec_core.c). Pinned pages are charged to the current
+ * user's RLIMIT_MEMLOCK unless the current task has CAP_IPC_LOCK.
  *
  * Context: process context, may sleep; takes the mmap lock of @mm for read,
  * or for write if the range has VM_PFNMAP memory only a notifier can watch.
  * Return: the framevec, or an ERR_PTR: -EINVAL (zero length, misaligned),
- * -EOPNOTSUPP (unknown flags, memory no source takes), -EOVERFLOW (range
- * wraps), -EFAULT (beyond the address space or a hole), -EACCES (PROT_NONE or
- * write import of read-only memory), -EFBIG (over max_import_pages), -ENOMEM
- * (over RLIMIT_MEMLOCK or out of memory), -EINTR, or a source's errno. On
- * failure nothing is held and nothing is charged.
+ * -EOPNOTSUPP (unknown flags, memory no source takes, a cache attribute
+ * framevec cannot reproduce), -EOVERFLOW (range wraps), -EFAULT (beyond the
+ * address space or a hole), -EACCES (PROT_NONE or write import of read-only
+ * memory), -EPERM (write import of a write-sealed memfd), -ENXIO (a special
+ * mapping such as [vdso]), -EFBIG (over max_import_pages), -ENOMEM (over
+ * RLIMIT_MEMLOCK or out of memory), -ESRCH (@mm has no users left), -EINTR,
+ * or a source's errno. On failure nothing is held and nothing is charged.
  */
 struct framevec *framevec_import(struct mm_struct *mm, unsigned long start,
 				 unsigned long length, unsigned int flags,
@@ -504,7 +742,9 @@ EXPORT_SYMBOL_GPL(framevec_import);
  * @fv: the framevec, or NULL
  *
  * Every device mapping and vmap must have been undone; a leftover one is a
- * bug of the importer and WARNs. Uncharges RLIMIT_MEMLOCK.
+ * bug of the importer and WARNs. Returns the RLIMIT_MEMLOCK charge to the
+ * user that imported, whoever releases. Waits for a revocation in progress
+ * (the sources' release do).
  *
  * Context: process context, may sleep. Cannot fail, allocates nothing.
  */
@@ -512,39 +752,60 @@ void framevec_release(struct framevec *fv)
 {
 	if (!fv)
 		return;
-	WARN_ON(atomic_read(&fv->nr_maps));
+	WARN_ON(atomic_read(&fv->nr_maps) || !list_empty(&fv->maps));
 	framevec_stats_del(fv);
 	framevec_release_segs(fv, fv->nr_segs);
-	framevec_uncharge(fv->mm, fv->nr_charged);
+	framevec_uncharge(fv);
 	mmdrop(fv->mm);
-	kvfree(fv->runs);
-	mutex_destroy(&fv->lock);
-	kfree(fv);
+	framevec_free(fv);
 }
 EXPORT_SYMBOL_GPL(framevec_release);
+
+/* The DMA side of framevec_unmap(): undo what framevec_map() mapped. */
+static void framevec_dma_unmap(struct framevec_mapping *m);
+
+/* Revocation step 4: no live device mapping keeps its IOMMU entries. */
+static void framevec_zap_maps(struct framevec *fv)
+{
+	struct framevec_mapping *m;
+
+	mutex_lock(&fv->lock);
+	list_for_each_entry(m, &fv->maps, node) {
+		if (m->zapped)
+			continue;
+		framevec_dma_unmap(m);
+		m->zapped = true;
+	}
+	mutex_unlock(&fv->lock);
+}
 
 /**
  * framevec_revoke() - the owner of some of the memory takes it back
  * @fv: the framevec
  *
- * Called by a source. Marks @fv revoked, so that new maps and vmaps fail with
- * -ENODEV, then runs the importer's revoke callback, which must stop every
- * access before it returns. Only the first call has an effect. The source
- * keeps its reference until framevec_release().
+ * Called by a source; see "Revocation" at the top of framevec_core.c for
+ * the whole model. Marks @fv revoked, so that new maps and vmaps fail with
+ * -ENODEV, runs the importer's revoke callback, which must stop every
+ * access before it returns, then unmaps every device mapping still live.
+ * Only the first call has an effect, but every call returns only once that
+ * first revocation has finished. The source keeps its reference until
+ * framevec_release().
  *
- * Context: process context, may sleep; no framevec lock held.
+ * Context: process context or a blockable MMU notifier; may sleep; no
+ * framevec lock held.
  */
 void framevec_revoke(struct framevec *fv)
 {
-	mutex_lock(&fv->lock);
-	if (fv->revoked) {
+	mutex_lock(&fv->revoke_lock);
+	if (!fv->revoked) {
+		mutex_lock(&fv->lock);
+		WRITE_ONCE(fv->revoked, true);
 		mutex_unlock(&fv->lock);
-		return;
+		if (fv->revoke)
+			fv->revoke(fv, fv->revoke_priv);
+		framevec_zap_maps(fv);
 	}
-	WRITE_ONCE(fv->revoked, true);
-	mutex_unlock(&fv->lock);
-	if (fv->revoke)
-		fv->revoke(fv, fv->revoke_priv);
+	mutex_unlock(&fv->revoke_lock);
 }
 
 /**
@@ -655,6 +916,70 @@ bool framevec_has_mmio(const struct framevec *fv)
 	return false;
 }
 
+/**
+ * framevec_cpu_prot() - the one CPU protection every mapping of @fv uses
+ * @fv: the framevec
+ * @prot: in: a cacheable protection (PAGE_KERNEL, a VMA's vm_page_prot);
+ *	out: with the owner's cache attribute applied
+ *
+ * A CPU mapping of several segments gets one protection, so their owners'
+ * attributes must agree.
+ *
+ * Return: 0, or -EOPNOTSUPP if the segments' attributes differ (@prot unchanged).
+ */
+int framevec_cpu_prot(const struct framevec *fv, pgprot_t *prot)
+{
+	const struct framevec_seg *first = &fv->segs[0];
+	unsigned long i;
+
+	for (i = 1; i < fv->nr_segs; i++)
+		if (fv->segs[i].cache != first->cache ||
+		    fv->segs[i].decrypted != first->decrypted) {
+			fv_user_err("import mixes memory of different cache attributes, which no single CPU mapping can honour; map the parts separately");
+			return -EOPNOTSUPP;
+		}
+	*prot = framevec_cache_prot(*prot, first->cache, first->decrypted);
+	return 0;
+}
+
+/*
+ * Where a device reaches an MMIO segment. Without a translating IOMMU the
+ * device emits bus addresses, and dma_map_resource() returns the CPU
+ * physical address: refuse a PCI provider whose bus address differs.
+ * With CONFIG_PCI_P2PDMA, the kernel's P2P distance decides reachability
+ * between two PCI devices. Return 0 or -EREMOTEIO.
+ */
+static int framevec_check_peer(const struct framevec_seg *seg, struct device *dev,
+			       phys_addr_t phys)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	bool translated = domain && domain->type != IOMMU_DOMAIN_IDENTITY;
+	struct pci_dev *provider;
+	struct pci_bus_region region;
+	struct resource res;
+
+	if (!seg->provider || !dev_is_pci(seg->provider))
+		return 0;
+	provider = to_pci_dev(seg->provider);
+#if IS_ENABLED(CONFIG_PCI_P2PDMA)
+	if (dev_is_pci(dev) && pci_p2pdma_distance(provider, dev, true) < 0) {
+		fv_user_err("%s cannot reach %s's memory peer to peer; use a device behind the same bridge or copy",
+			    dev_name(dev), pci_name(provider));
+		return -EREMOTEIO;
+	}
+#endif
+	if (translated)
+		return 0;
+	res = DEFINE_RES_MEM(phys, PAGE_SIZE);
+	pcibios_resource_to_bus(provider->bus, &region, &res);
+	if (region.start != phys) {
+		fv_user_err("%s has no IOMMU and %s's bus address differs from its CPU address; framevec cannot give it a correct address",
+			    dev_name(dev), pci_name(provider));
+		return -EREMOTEIO;
+	}
+	return 0;
+}
+
 /* Undo the first @nr entries mapped by framevec_map_entries(). */
 static void framevec_unmap_entries(struct device *dev, struct sg_table *sgt,
 				   enum dma_data_direction dir, unsigned int nr)
@@ -683,6 +1008,7 @@ static int framevec_map_entries(struct framevec *fv, struct device *dev,
 	struct scatterlist *sg = sgt->sgl;
 	unsigned int done = 0;
 	unsigned long s, r, n;
+	int ret;
 
 	for (s = 0; s < fv->nr_segs; s++) {
 		const struct framevec_seg *seg = &fv->segs[s];
@@ -701,12 +1027,17 @@ static int framevec_map_entries(struct framevec *fv, struct device *dev,
 					sg_set_page(sg, pfn_to_page(pfn), len, 0);
 					addr = dma_map_page(dev, sg_page(sg), 0, len, dir);
 				} else {
+					ret = framevec_check_peer(seg, dev, PFN_PHYS(pfn));
+					if (ret)
+						goto err_unmap;
 					sg->offset = 0;
 					sg->length = len;
 					addr = dma_map_resource(dev, PFN_PHYS(pfn), len, dir, 0);
 				}
-				if (dma_mapping_error(dev, addr))
+				if (dma_mapping_error(dev, addr)) {
+					ret = -EIO;
 					goto err_unmap;
+				}
 				sg_dma_address(sg) = addr;
 				sg_dma_len(sg) = len;
 			}
@@ -717,22 +1048,15 @@ static int framevec_map_entries(struct framevec *fv, struct device *dev,
 
 err_unmap:
 	framevec_unmap_entries(dev, sgt, dir, done);
-	return -EIO;
+	return ret;
 }
 
-/*
- * The direction a framevec is really mapped in. A read-only import (no
- * FRAMEVEC_WRITE: pinned without FOLL_WRITE, copy-on-write not broken) is
- * only ever mapped DMA_TO_DEVICE: a DMA_BIDIRECTIONAL request, which the
- * dma-buf core makes on its own for importers it maps at attach time, is
- * mapped for reading, so an IOMMU refuses the device's writes.
- */
-static enum dma_data_direction framevec_map_dir(const struct framevec *fv,
-						enum dma_data_direction dir)
+static void framevec_dma_unmap(struct framevec_mapping *m)
 {
-	if (!(fv->flags & FRAMEVEC_WRITE) && dir == DMA_BIDIRECTIONAL)
-		return DMA_TO_DEVICE;
-	return dir;
+	if (m->mmio)
+		framevec_unmap_entries(m->dev, &m->sgt, m->dir, m->sgt.nents);
+	else
+		dma_unmap_sgtable(m->dev, &m->sgt, m->dir, 0);
 }
 
 /**
@@ -748,11 +1072,15 @@ static enum dma_data_direction framevec_map_dir(const struct framevec *fv,
  * no page, only sg_dma_address()/sg_dma_len() from dma_map_resource() on
  * their physical address, and its RAM entries come from dma_map_page(). For
  * such a table, sync only the entries that have a page, with
- * dma_sync_single_for_{cpu,device}(); MMIO needs no sync. Peer-to-peer
- * reachability is not checked: without an IOMMU the device gets the CPU
- * physical address of the BAR. A framevec imported without FRAMEVEC_WRITE
- * cannot be mapped DMA_FROM_DEVICE, and a DMA_BIDIRECTIONAL map of it is
- * made DMA_TO_DEVICE (an IOMMU then refuses device writes).
+ * dma_sync_single_for_{cpu,device}(); MMIO needs no sync. For MMIO of a
+ * known PCI provider, reachability is checked with the kernel's P2P DMA
+ * helpers when the kernel has them (CONFIG_PCI_P2PDMA), and a device without
+ * a translating IOMMU is refused if the provider's bus address is not its
+ * CPU physical address. A framevec imported without FRAMEVEC_WRITE can only
+ * be mapped DMA_TO_DEVICE (see "Write rule" in framevec_core.c).
+ *
+ * A revocation unmaps the table from @dev (see "Revocation"); the importer
+ * still calls framevec_unmap(), which then only frees it.
  *
  * Locking: the table is built and mapped without fv->lock and committed
  * under it (undone if a revocation came first). fv->lock is taken by
@@ -761,40 +1089,49 @@ static enum dma_data_direction framevec_map_dir(const struct framevec *fv,
  *
  * Context: process context, may sleep.
  * Return: the mapped table, to be passed to framevec_unmap(), or an ERR_PTR:
- * -ENODEV if the memory was revoked, -EACCES for a DMA_FROM_DEVICE mapping
- * of a read-only import, -ENOMEM, -EIO if an MMIO or RAM entry cannot be mapped,
- * or the DMA API's errno. Nothing is left mapped on failure.
+ * -ENODEV if the memory was revoked, -EACCES for a DMA_FROM_DEVICE or
+ * DMA_BIDIRECTIONAL mapping of a read-only import, -EREMOTEIO if @dev
+ * cannot reach MMIO of the framevec, -EFBIG for more entries than a table
+ * holds, -ENOMEM, -EIO if an MMIO or RAM entry cannot be mapped, or the DMA
+ * API's errno. Nothing is left mapped on failure.
  */
 struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 			      enum dma_data_direction dir)
 {
-	unsigned long max_seg_pages, i, n;
-	bool mmio = framevec_has_mmio(fv);
+	unsigned long max_seg_pages, i, n, nents;
+	struct framevec_mapping *m;
 	struct scatterlist *sg;
-	struct sg_table *sgt;
 	int ret;
 
 	if (framevec_is_revoked(fv))
 		return ERR_PTR(-ENODEV);
-	if (dir == DMA_FROM_DEVICE && !(fv->flags & FRAMEVEC_WRITE))
+	if (dir != DMA_TO_DEVICE && !(fv->flags & FRAMEVEC_WRITE)) {
+		fv_user_err("%s asked to map a read-only import for writing; import with the write flag",
+			    dev_name(dev));
 		return ERR_PTR(-EACCES);
-	dir = framevec_map_dir(fv, dir);
+	}
 
 	max_seg_pages = min_t(unsigned int, dma_get_max_seg_size(dev), SZ_1G) >> PAGE_SHIFT;
 	max_seg_pages = max(1UL, max_seg_pages);
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
+	nents = framevec_sg_entries(fv, max_seg_pages);
+	if (nents > UINT_MAX)
+		return ERR_PTR(-EFBIG);
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
 		return ERR_PTR(-ENOMEM);
+	m->dev = dev;
+	m->dir = dir;
+	m->mmio = framevec_has_mmio(fv);
 
-	ret = sg_alloc_table(sgt, framevec_sg_entries(fv, max_seg_pages), GFP_KERNEL);
+	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL);
 	if (ret)
-		goto err_free_sgt;
-	if (mmio) {
-		ret = framevec_map_entries(fv, dev, sgt, dir, max_seg_pages);
+		goto err_free_mapping;
+	if (m->mmio) {
+		ret = framevec_map_entries(fv, dev, &m->sgt, dir, max_seg_pages);
 		if (ret)
 			goto err_free_table;
 	} else {
-		sg = sgt->sgl;
+		sg = m->sgt.sgl;
 		for (i = 0; i < fv->nr_runs; i++) {
 			unsigned long pfn = framevec_run_pfn(fv->runs[i]);
 			unsigned long left = framevec_run_pages(fv->runs[i]);
@@ -804,7 +1141,7 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 				sg_set_page(sg, pfn_to_page(pfn), n << PAGE_SHIFT, 0);
 			}
 		}
-		ret = dma_map_sgtable(dev, sgt, dir, 0);
+		ret = dma_map_sgtable(dev, &m->sgt, dir, 0);
 		if (ret)
 			goto err_free_table;
 	}
@@ -815,20 +1152,18 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 		ret = -ENODEV;
 		goto err_unmap;
 	}
+	list_add_tail(&m->node, &fv->maps);
 	atomic_inc(&fv->nr_maps);
 	atomic64_inc(&framevec_stats.device_maps);
 	mutex_unlock(&fv->lock);
-	return sgt;
+	return &m->sgt;
 
 err_unmap:
-	if (mmio)
-		framevec_unmap_entries(dev, sgt, dir, sgt->nents);
-	else
-		dma_unmap_sgtable(dev, sgt, dir, 0);
+	framevec_dma_unmap(m);
 err_free_table:
-	sg_free_table(sgt);
-err_free_sgt:
-	kfree(sgt);
+	sg_free_table(&m->sgt);
+err_free_mapping:
+	kfree(m);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(framevec_map);
@@ -840,49 +1175,109 @@ EXPORT_SYMBOL_GPL(framevec_map);
  * @sgt: the table it returned
  * @dir: the direction given to framevec_map()
  *
+ * If a revocation already unmapped the table from @dev, only frees it.
+ *
  * Context: process context, may sleep. Cannot fail.
  */
 void framevec_unmap(struct framevec *fv, struct device *dev,
 		    struct sg_table *sgt, enum dma_data_direction dir)
 {
-	dir = framevec_map_dir(fv, dir);
-	if (framevec_has_mmio(fv))
-		framevec_unmap_entries(dev, sgt, dir, sgt->nents);
-	else
-		dma_unmap_sgtable(dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
+	struct framevec_mapping *m = container_of(sgt, struct framevec_mapping, sgt);
+	bool zapped;
+
+	WARN_ON(m->dev != dev || m->dir != dir);
+	mutex_lock(&fv->lock);
+	list_del(&m->node);
+	zapped = m->zapped;
+	mutex_unlock(&fv->lock);
+	/* off the list: no revocation can unmap it meanwhile */
+	if (!zapped)
+		framevec_dma_unmap(m);
+	sg_free_table(&m->sgt);
+	kfree(m);
 	atomic64_dec(&framevec_stats.device_maps);
 	atomic_dec(&fv->nr_maps);
 }
 EXPORT_SYMBOL_GPL(framevec_unmap);
 
 /**
+ * framevec_sync_maps() - make the memory coherent for the CPU or the devices
+ * @fv: the framevec
+ * @for_device: sync for the devices (end of CPU access), else for the CPU
+ *
+ * Syncs every live device mapping in the direction it was mapped with;
+ * MMIO entries need no sync and revoked mappings are skipped.
+ *
+ * Context: process context, may sleep; takes fv->lock.
+ */
+void framevec_sync_maps(struct framevec *fv, bool for_device)
+{
+	struct framevec_mapping *m;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	mutex_lock(&fv->lock);
+	list_for_each_entry(m, &fv->maps, node) {
+		if (m->zapped)
+			continue;
+		if (!m->mmio) {
+			if (for_device)
+				dma_sync_sgtable_for_device(m->dev, &m->sgt, m->dir);
+			else
+				dma_sync_sgtable_for_cpu(m->dev, &m->sgt, m->dir);
+			continue;
+		}
+		for_each_sgtable_dma_sg(&m->sgt, sg, i) {
+			if (!sg_page(sg))
+				continue;
+			if (for_device)
+				dma_sync_single_for_device(m->dev, sg_dma_address(sg),
+							   sg_dma_len(sg), m->dir);
+			else
+				dma_sync_single_for_cpu(m->dev, sg_dma_address(sg),
+							sg_dma_len(sg), m->dir);
+		}
+	}
+	mutex_unlock(&fv->lock);
+}
+
+/**
  * framevec_vmap() - map a framevec into the kernel's address space
  * @fv: the framevec
  * @map: set to the virtually contiguous mapping
  *
- * Only RAM can be vmapped: MMIO (a PCI BAR) would need an ioremap with an
- * iosys_map of I/O memory for each run, which no importer asked for yet, so a
- * framevec holding MMIO is refused.
+ * The mapping is read-only for a framevec imported without FRAMEVEC_WRITE
+ * and has the owner's cache attribute (see framevec_cpu_prot()). Only RAM
+ * can be vmapped: MMIO (a PCI BAR) would need an ioremap with an iosys_map
+ * of I/O memory for each run, which no importer asked for yet. A framevec
+ * its owner can revoke is never vmapped: a kernel mapping cannot be taken
+ * away from the code that uses it (see "Revocation" in framevec_core.c).
  *
  * Context: process context, may sleep.
- * Return: 0, -ENODEV if revoked, -EOPNOTSUPP for MMIO or memory without
- * struct page, or -ENOMEM. @map is unchanged on failure.
+ * Return: 0, -EOPNOTSUPP for revocable memory, MMIO, memory without struct
+ * page or segments of different cache attributes, or -ENOMEM. @map is
+ * unchanged on failure.
  */
 int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 {
+	pgprot_t prot = (fv->flags & FRAMEVEC_WRITE) ? PAGE_KERNEL : PAGE_KERNEL_RO;
 	struct page **pages;
 	unsigned long i, j, n = 0;
 	void *vaddr;
+	int ret;
 
-	if (framevec_is_revoked(fv))
-		return -ENODEV;
+	if (fv->revocable) {
+		fv_user_err("a vmap of memory its owner can revoke was refused: a CPU mapping cannot be revoked; access it through a device mapping or the dma-buf's mmap");
+		return -EOPNOTSUPP;
+	}
 	if (framevec_has_mmio(fv))
 		return -EOPNOTSUPP;
 	for (i = 0; i < fv->nr_runs; i++)
-		if (!pfn_valid(framevec_run_pfn(fv->runs[i])))
+		if (!framevec_pfn_is_ram(framevec_run_pfn(fv->runs[i])))
 			return -EOPNOTSUPP;
+	ret = framevec_cpu_prot(fv, &prot);
+	if (ret)
+		return ret;
 
 	pages = kvmalloc_array(fv->nr_pages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
@@ -891,20 +1286,12 @@ int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 		for (j = 0; j < framevec_run_pages(fv->runs[i]); j++)
 			pages[n++] = pfn_to_page(framevec_run_pfn(fv->runs[i]) + j);
 
-	/* vmap() allocates: commit under fv->lock only (see framevec_map()) */
-	vaddr = vmap(pages, n, VM_MAP, PAGE_KERNEL);
+	vaddr = vmap(pages, n, VM_MAP, prot);
 	kvfree(pages);
 	if (!vaddr)
 		return -ENOMEM;
-	mutex_lock(&fv->lock);
-	if (fv->revoked) {
-		mutex_unlock(&fv->lock);
-		vunmap(vaddr);
-		return -ENODEV;
-	}
 	iosys_map_set_vaddr(map, vaddr);
 	atomic_inc(&fv->nr_maps);
-	mutex_unlock(&fv->lock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(framevec_vmap);

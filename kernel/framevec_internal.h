@@ -11,6 +11,8 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/ratelimit.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 
 /*
  * One run is packed into a u64: the pfn in the high bits, (nr_pages - 1) in
@@ -20,9 +22,36 @@
 #define FRAMEVEC_RUN_LEN_BITS	20
 #define FRAMEVEC_RUN_MAX_PAGES	BIT(FRAMEVEC_RUN_LEN_BITS)
 
+/*
+ * Maximum value of the max_import_pages module parameter: 16 GiB of pages.
+ * It keeps every count of pages and scatterlist entries of one framevec
+ * far below UINT_MAX (sg_alloc_table() takes an unsigned int).
+ */
+#define FRAMEVEC_MAX_IMPORT_PAGES_LIMIT	(SZ_16G >> PAGE_SHIFT)
+
 struct dentry;
+struct device;
 struct framevec;
 struct framevec_seg;
+struct user_struct;
+
+/**
+ * enum framevec_cache - the CPU cache attribute of the owner's mapping
+ * @FRAMEVEC_CACHE_WB: cacheable (write-back), the kernel's default for RAM
+ * @FRAMEVEC_CACHE_WC: write-combining (pgprot_writecombine(); on arm64 also
+ *	pgprot_dmacoherent(), the mapping of non-coherent DMA memory)
+ * @FRAMEVEC_CACHE_UC: uncached (pgprot_noncached(): device memory)
+ *
+ * Every CPU mapping framevec makes of a segment (user mmap of its dma-buf,
+ * vmap) uses the attribute of the owner's mapping, recorded at import: two
+ * mappings of one frame with different attributes corrupt data on arm64 and
+ * under memory encryption. See framevec_vma_cache() in framevec_core.c.
+ */
+enum framevec_cache {
+	FRAMEVEC_CACHE_WB,
+	FRAMEVEC_CACHE_WC,
+	FRAMEVEC_CACHE_UC,
+};
 
 /**
  * struct framevec_source_ops - one kind of memory framevec knows how to hold
@@ -70,6 +99,10 @@ struct framevec_source_ops {
  * @nr_runs: number of runs
  * @nr_pages: number of pages
  * @mem_type: RAM or MMIO
+ * @cache: cache attribute of the owner's mapping (enum framevec_cache)
+ * @decrypted: the owner mapped it decrypted (pgprot_decrypted())
+ * @provider: for MMIO, the device whose memory it is, if the source knows
+ *	it (referenced by the source's own reference); else NULL
  */
 struct framevec_seg {
 	const struct framevec_source_ops *ops;
@@ -78,21 +111,47 @@ struct framevec_seg {
 	unsigned long nr_runs;
 	unsigned long nr_pages;
 	enum framevec_mem_type mem_type;
+	u8 cache;
+	bool decrypted;
+	struct device *provider;
+};
+
+/**
+ * struct framevec_mapping - one live framevec_map() of a framevec
+ * @sgt: the table handed to the importer (first: framevec_unmap() finds
+ *	the mapping from it)
+ * @node: entry in framevec->maps, under framevec->lock
+ * @dev: the device it is mapped for
+ * @dir: the direction it is mapped in
+ * @mmio: mapped entry by entry (the framevec holds MMIO)
+ * @zapped: a revocation already unmapped it from @dev; framevec_unmap()
+ *	only frees it
+ */
+struct framevec_mapping {
+	struct sg_table sgt;
+	struct list_head node;
+	struct device *dev;
+	enum dma_data_direction dir;
+	bool mmio;
+	bool zapped;
 };
 
 /**
  * struct framevec - see framevec_core.c for lifetime and locking
  * @node: entry in the list of live framevecs (debugfs), under fv_list_lock
  * @id: number for debugfs, unique while the module is loaded
- * @mm: the imported mm, mmgrab()ed while pages are charged to it
+ * @mm: the imported mm, mmgrab()ed: its pinned_vm shows the pinned pages
+ * @user: the user charged for the pinned pages, or NULL (CAP_IPC_LOCK)
  * @flags: FRAMEVEC_* import flags
  * @start: first imported user address
  * @nr_pages: total pages imported
- * @nr_charged: pages charged to @mm->pinned_vm
+ * @nr_charged: pinned pages, charged to @user and shown in @mm->pinned_vm
  * @runs: packed runs, see FRAMEVEC_RUN_LEN_BITS
  * @nr_runs: runs in use
  * @runs_cap: runs allocated
- * @lock: serializes revocation against map/unmap/vmap
+ * @lock: serializes the revoked mark and @maps against map/unmap
+ * @revoke_lock: held across a whole revocation; later revokers wait on it
+ * @maps: live device mappings (struct framevec_mapping), under @lock
  * @revocable: a segment's source can revoke (see @can_revoke)
  * @revoked: the memory was revoked; maps fail with -ENODEV
  * @nr_maps: live device mappings and vmaps, checked at release
@@ -105,6 +164,7 @@ struct framevec {
 	struct list_head node;
 	unsigned long id;
 	struct mm_struct *mm;
+	struct user_struct *user;
 	unsigned int flags;
 	unsigned long start;
 	unsigned long nr_pages;
@@ -112,7 +172,9 @@ struct framevec {
 	u64 *runs;
 	unsigned long nr_runs;
 	unsigned long runs_cap;
-	struct mutex lock; /* revoked vs map/unmap/vmap */
+	struct mutex lock; /* revoked and maps vs map/unmap/vmap */
+	struct mutex revoke_lock; /* one revocation at a time, waited for */
+	struct list_head maps;
 	bool revocable;
 	bool revoked;
 	atomic_t nr_maps;
@@ -140,6 +202,9 @@ int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
 
 void framevec_revoke(struct framevec *fv);
 bool framevec_has_mmio(const struct framevec *fv);
+bool framevec_pfn_is_ram(unsigned long pfn);
+int framevec_cpu_prot(const struct framevec *fv, pgprot_t *prot);
+void framevec_sync_maps(struct framevec *fv, bool for_device);
 
 /**
  * struct framevec_verdict - what an import would do with one VMA
@@ -184,9 +249,6 @@ extern const struct framevec_source_ops framevec_dmabuf_source;
 extern const struct framevec_source_ops framevec_vb2_source;
 extern const struct framevec_source_ops framevec_revocable_source;
 
-int framevec_dmabuf_source_init(void);
-void framevec_dmabuf_source_exit(void);
-
 /* Module parameters */
 extern unsigned long framevec_max_import_pages;
 
@@ -212,7 +274,7 @@ struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start
 				       unsigned long length, unsigned int flags);
 long framevec_ioctl_explain(void __user *uarg);
 int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
-		       void __user *uarg, const char *name);
+		       void __user *uarg, const char *name, u32 *usize);
 int framevec_chardev_init(void);
 void framevec_chardev_exit(void);
 

@@ -71,6 +71,12 @@ static const char *const framevec_mem_names[] = {
 	[FRAMEVEC_MEM_MMIO] = "mmio",
 };
 
+static const char *const framevec_cache_names[] = {
+	[FRAMEVEC_CACHE_WB] = "wb",
+	[FRAMEVEC_CACHE_WC] = "wc",
+	[FRAMEVEC_CACHE_UC] = "uc",
+};
+
 static int framevecs_show(struct seq_file *s, void *unused)
 {
 	struct framevec *fv;
@@ -85,9 +91,11 @@ static int framevecs_show(struct seq_file *s, void *unused)
 		for (i = 0; i < fv->nr_segs; i++) {
 			struct framevec_seg *seg = &fv->segs[i];
 
-			seq_printf(s, " seg source=%s type=%s pages=%lu runs=%lu\n",
+			seq_printf(s, " seg source=%s type=%s pages=%lu runs=%lu cache=%s%s\n",
 				   seg->ops->name, framevec_mem_names[seg->mem_type],
-				   seg->nr_pages, seg->nr_runs);
+				   seg->nr_pages, seg->nr_runs,
+				   framevec_cache_names[seg->cache],
+				   seg->decrypted ? ",decrypted" : "");
 			for (r = seg->first_run; r < seg->first_run + seg->nr_runs; r++)
 				seq_printf(s, "  run pfn=%#lx pages=%lu\n",
 					   framevec_run_pfn(fv->runs[r]),

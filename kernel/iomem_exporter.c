@@ -22,11 +22,13 @@
  * only after ->mmap returns, so PTEs installed by ->mmap could escape a
  * revocation running in between. The VMA is VM_IO | VM_PFNMAP |
  * VM_DONTEXPAND | VM_DONTDUMP, like remap_pfn_range() makes it, shared only.
- * Memory type: RAM keeps vm_page_prot (cacheable); MMIO is mapped uncached
- * (pgprot_noncached(), decrypted like io_remap_pfn_range()). Write-combining
- * would be faster for a prefetchable BAR, but every mapping of the same
- * range must agree on the type and a framevec run knows only RAM or MMIO,
- * so the dma-buf mmap of an import uses the same uncached type.
+ * Memory type: RAM keeps the vm_page_prot the driver set before calling
+ * framevec_iomem_mmap() (cacheable by default; a driver whose kernel mapping
+ * is not, e.g. pgprot_dmacoherent() memory of a non-coherent device, sets
+ * the same attribute); MMIO is mapped uncached (pgprot_noncached(),
+ * decrypted like io_remap_pfn_range()). An import records the attribute of
+ * this mapping and every CPU mapping framevec makes of it uses the same one
+ * (enum framevec_cache).
  *
  * Revocation. framevec_iomem_revoke() sets @revoked under @zap_lock (so no
  * fault inserts a pfn after it), zaps every user mapping, then, holding
@@ -89,7 +91,7 @@ static long framevec_iomem_count_pages(enum framevec_mem_type mem_type,
 		/* framevec maps and vmaps RAM through its struct pages */
 		if (mem_type == FRAMEVEC_MEM_RAM)
 			for (pfn = PHYS_PFN(r->phys); pfn <= PHYS_PFN(last); pfn++)
-				if (!pfn_valid(pfn))
+				if (!framevec_pfn_is_ram(pfn))
 					return -EINVAL;
 	}
 	return nr_pages;

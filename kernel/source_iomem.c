@@ -56,6 +56,9 @@ static int framevec_iomem_src_import(struct framevec *fv, struct framevec_seg *s
 	if (!imp)
 		return -ENOMEM;
 	seg->mem_type = iomem->mem_type;
+	/* our reference on the object holds its reference on the device */
+	if (iomem->mem_type == FRAMEVEC_MEM_MMIO)
+		seg->provider = iomem->dev;
 
 	for (i = 0; i < iomem->nr_chunks && nr; i++) {
 		const struct framevec_iomem_chunk *c = &iomem->chunks[i];

@@ -12,6 +12,12 @@
  *
  * Locking. Import runs with the mmap lock held for read and passes no
  * "locked" pointer, so GUP never drops the lock and the VMA stays valid.
+ * The caller's own mm is pinned with pin_user_pages(), which applies its
+ * protection keys; pin_user_pages_remote() (FOLL_REMOTE skips them) only
+ * for an in-kernel import of another mm.
+ *
+ * Write rule and accounting: see framevec_core.c. Without FRAMEVEC_WRITE
+ * the pin has no FOLL_WRITE; the core never lets such pages be written.
  */
 #include <linux/backing-dev.h>
 #include <linux/fs.h>
@@ -75,8 +81,11 @@ static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PIN_BATCH);
 
-		pinned = pin_user_pages_remote(vma->vm_mm, addr, n, gup_flags,
-					       pages, NULL);
+		if (vma->vm_mm == current->mm)
+			pinned = pin_user_pages(addr, n, gup_flags, pages);
+		else
+			pinned = pin_user_pages_remote(vma->vm_mm, addr, n, gup_flags,
+						       pages, NULL);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
 			fv_user_err("cannot pin %#lx long-term (error %d): secretmem, device memory and some file mappings cannot be pinned; use anonymous memory or memfd",
@@ -92,7 +101,7 @@ static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
 				;
 			ret = framevec_add_pfns(fv, seg, pfn, n);
 			if (ret) {
-				/* pages [i, pinned) are not recorded in a run yet */
+				/* unchanged on failure: [i, pinned) is in no run */
 				unpin_user_pages(pages + i, pinned - i);
 				atomic64_sub(pinned - i, &framevec_stats.pinned_pages);
 				goto err_unpin;
