@@ -48,10 +48,16 @@ ensure-deps:
 
 module:
 	$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
+# Kbuild does not relink a module whose symbol versions (CRCs) of framevec.ko
+# changed: rebuild the modules that link against it whenever they are older.
+stale-against-framevec = $(shell [ -e $(1) ] && [ kernel/Module.symvers -nt $(1) ] && echo stale)
+
 test-modules: module
+	$(if $(call stale-against-framevec,tests/modules/fv_test_importer.ko),$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules clean)
 	$(MAKE) -C $(KDIR) M=$(TOP)/tests/modules W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
 bench-module: module
+	$(if $(call stale-against-framevec,bench/fv_bench.ko),$(MAKE) -C $(KDIR) M=$(TOP)/bench clean)
 	$(MAKE) -C $(KDIR) M=$(TOP)/bench W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
 $(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modules/*.h) include/uapi/linux/framevec.h

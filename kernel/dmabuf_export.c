@@ -23,8 +23,8 @@
  *
  * Write rule (framevec_core.c). A read-only framevec is refused to vmap
  * (dma_buf_vmap() has no direction and its users write through it: vb2's
- * vmalloc allocator, for one), to writable mmaps, and to any device map but
- * DMA_TO_DEVICE; for a dynamic importer of a static exporter the core maps
+ * vmalloc allocator, for one; the dma-buf has no .vmap, so the core returns
+ * -EINVAL), to writable mmaps, and to any device map but DMA_TO_DEVICE; for a dynamic importer of a static exporter the core maps
  * DMA_BIDIRECTIONAL at attach, so that attach is refused with a line.
  *
  * MMIO goes only to importers that declared peer2peer: a table of MMIO has
@@ -242,10 +242,7 @@ static int framevec_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	struct framevec_dmabuf *fvd = dmabuf->priv;
 
 	dma_resv_assert_held(dmabuf->resv);
-	if (!(fvd->fv->flags & FRAMEVEC_WRITE)) {
-		fv_user_err("a vmap of a dma-buf imported read-only was refused: importers write through vmaps; import with the write flag");
-		return -EACCES;
-	}
+	/* only in framevec_dmabuf_vmap_ops: writable, not revocable, vmappable */
 	return framevec_vmap(fvd->fv, map);
 }
 
@@ -279,33 +276,49 @@ static int framevec_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	return 0;
 }
 
-/* Memory that cannot be revoked: a static exporter, any importer. */
-static const struct dma_buf_ops framevec_dmabuf_ops = {
-	.attach = framevec_dmabuf_attach,
-	.map_dma_buf = framevec_dmabuf_map,
-	.unmap_dma_buf = framevec_dmabuf_unmap,
-	.release = framevec_dmabuf_release,
-	.mmap = framevec_dmabuf_mmap,
+/*
+ * The ops of a dma-buf are chosen at export. .vmap exists only where a vmap
+ * may be made, because the dma-buf core WARNs when .vmap fails: without it
+ * dma_buf_vmap() returns -EINVAL quietly. No .vmap for read-only framevecs
+ * (the write rule), revocable ones (a vmap cannot be revoked) and those
+ * framevec_vmap() refuses (MMIO, mixed cache attributes).
+ */
+#define FRAMEVEC_DMABUF_COMMON_OPS				\
+	.attach = framevec_dmabuf_attach,			\
+	.map_dma_buf = framevec_dmabuf_map,			\
+	.unmap_dma_buf = framevec_dmabuf_unmap,			\
+	.release = framevec_dmabuf_release,			\
+	.mmap = framevec_dmabuf_mmap,				\
+	.begin_cpu_access = framevec_dmabuf_begin_cpu_access,	\
+	.end_cpu_access = framevec_dmabuf_end_cpu_access
+
+/* Writable memory that cannot be revoked: a static exporter, vmap too. */
+static const struct dma_buf_ops framevec_dmabuf_vmap_ops = {
+	FRAMEVEC_DMABUF_COMMON_OPS,
 	.vmap = framevec_dmabuf_vmap,
 	.vunmap = framevec_dmabuf_vunmap,
-	.begin_cpu_access = framevec_dmabuf_begin_cpu_access,
-	.end_cpu_access = framevec_dmabuf_end_cpu_access,
 };
 
-/* Revocable memory: a dynamic exporter, dynamic importers only. */
+/* Memory that cannot be revoked but cannot be vmapped: static, no vmap. */
+static const struct dma_buf_ops framevec_dmabuf_ops = {
+	FRAMEVEC_DMABUF_COMMON_OPS,
+};
+
+/* Revocable memory: a dynamic exporter, dynamic importers only, no vmap. */
 static const struct dma_buf_ops framevec_dmabuf_dynamic_ops = {
-	.attach = framevec_dmabuf_attach,
+	FRAMEVEC_DMABUF_COMMON_OPS,
 	.pin = framevec_dmabuf_pin,
 	.unpin = framevec_dmabuf_unpin,
-	.map_dma_buf = framevec_dmabuf_map,
-	.unmap_dma_buf = framevec_dmabuf_unmap,
-	.release = framevec_dmabuf_release,
-	.mmap = framevec_dmabuf_mmap,
-	.vmap = framevec_dmabuf_vmap,
-	.vunmap = framevec_dmabuf_vunmap,
-	.begin_cpu_access = framevec_dmabuf_begin_cpu_access,
-	.end_cpu_access = framevec_dmabuf_end_cpu_access,
 };
+
+static const struct dma_buf_ops *framevec_dmabuf_pick_ops(struct framevec *fv)
+{
+	if (fv->revocable)
+		return &framevec_dmabuf_dynamic_ops;
+	if ((fv->flags & FRAMEVEC_WRITE) && framevec_can_vmap(fv))
+		return &framevec_dmabuf_vmap_ops;
+	return &framevec_dmabuf_ops;
+}
 
 /* The framevec's importer callback: make every user of the dma-buf stop. */
 static void framevec_dmabuf_revoke(struct framevec *fv, void *priv)
@@ -361,8 +374,7 @@ struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start
 
 	exp_info.exp_name = "framevec";
 	exp_info.owner = THIS_MODULE;
-	exp_info.ops = fvd->fv->revocable ? &framevec_dmabuf_dynamic_ops :
-					    &framevec_dmabuf_ops;
+	exp_info.ops = framevec_dmabuf_pick_ops(fvd->fv);
 	exp_info.size = framevec_nr_pages(fvd->fv) << PAGE_SHIFT;
 	exp_info.flags = O_RDWR;
 	exp_info.priv = fvd;

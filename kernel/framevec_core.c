@@ -1242,6 +1242,30 @@ void framevec_sync_maps(struct framevec *fv, bool for_device)
 }
 
 /**
+ * framevec_can_vmap() - would framevec_vmap() map this framevec?
+ * @fv: the framevec
+ *
+ * Logs nothing.
+ * Return: true unless @fv is revocable, holds MMIO or memory without struct
+ * page, or mixes cache attributes.
+ */
+bool framevec_can_vmap(const struct framevec *fv)
+{
+	unsigned long i;
+
+	if (fv->revocable || framevec_has_mmio(fv))
+		return false;
+	for (i = 0; i < fv->nr_runs; i++)
+		if (!framevec_pfn_is_ram(framevec_run_pfn(fv->runs[i])))
+			return false;
+	for (i = 1; i < fv->nr_segs; i++)
+		if (fv->segs[i].cache != fv->segs[0].cache ||
+		    fv->segs[i].decrypted != fv->segs[0].decrypted)
+			return false;
+	return true;
+}
+
+/**
  * framevec_vmap() - map a framevec into the kernel's address space
  * @fv: the framevec
  * @map: set to the virtually contiguous mapping
@@ -1270,11 +1294,8 @@ int framevec_vmap(struct framevec *fv, struct iosys_map *map)
 		fv_user_err("a vmap of memory its owner can revoke was refused: a CPU mapping cannot be revoked; access it through a device mapping or the dma-buf's mmap");
 		return -EOPNOTSUPP;
 	}
-	if (framevec_has_mmio(fv))
+	if (!framevec_can_vmap(fv))
 		return -EOPNOTSUPP;
-	for (i = 0; i < fv->nr_runs; i++)
-		if (!framevec_pfn_is_ram(framevec_run_pfn(fv->runs[i])))
-			return -EOPNOTSUPP;
 	ret = framevec_cpu_prot(fv, &prot);
 	if (ret)
 		return ret;

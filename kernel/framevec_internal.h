@@ -204,6 +204,7 @@ void framevec_revoke(struct framevec *fv);
 bool framevec_has_mmio(const struct framevec *fv);
 bool framevec_pfn_is_ram(unsigned long pfn);
 int framevec_cpu_prot(const struct framevec *fv, pgprot_t *prot);
+bool framevec_can_vmap(const struct framevec *fv);
 void framevec_sync_maps(struct framevec *fv, bool for_device);
 
 /**

@@ -344,10 +344,17 @@ FV_EXPORT int framevec_v4l2_queue_user_buffer(struct framevec_ctx *ctx, int vide
 					      uint32_t type, uint32_t index, void *addr,
 					      size_t len, size_t bytesused)
 {
-	unsigned int flags = V4L2_TYPE_IS_OUTPUT(type) ? 0 : FRAMEVEC_IMPORT_WRITE;
 	int fd, ret;
 
-	fd = framevec_import_dmabuf(ctx, addr, len, flags);
+	/*
+	 * A device only reads an output buffer, but queues of vb2's vmalloc
+	 * allocator vmap it, and framevec vmaps only write imports (a vmap has
+	 * no direction): import writable memory for writing, read-only memory
+	 * read-only (such a queue then refuses it).
+	 */
+	fd = framevec_import_dmabuf(ctx, addr, len, FRAMEVEC_IMPORT_WRITE);
+	if (fd == -EACCES && V4L2_TYPE_IS_OUTPUT(type))
+		fd = framevec_import_dmabuf(ctx, addr, len, 0);
 	if (fd < 0)
 		return fd;
 	ret = framevec_v4l2_qbuf_dmabuf(video_fd, type, index, fd, len, bytesused);

@@ -129,7 +129,7 @@ static const char *source_holds(int source)
 {
 	switch (source) {
 	case FRAMEVEC_EXPLAIN_SOURCE_PAGES: return "a long-term pin on each page";
-	case FRAMEVEC_EXPLAIN_SOURCE_DMABUF: return "the dma-buf's file and a dynamic attachment";
+	case FRAMEVEC_EXPLAIN_SOURCE_DMABUF: return "the dma-buf's file (its exporter is static: the buffer never moves)";
 	case FRAMEVEC_EXPLAIN_SOURCE_VB2: return "the videobuf2 buffer's refcount";
 	case FRAMEVEC_EXPLAIN_SOURCE_IOMEM: return "a reference on the exporter's IO range";
 	case FRAMEVEC_EXPLAIN_SOURCE_REVOCABLE: return "an mmu notifier; the owner can revoke it";

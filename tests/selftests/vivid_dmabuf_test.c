@@ -165,7 +165,8 @@ TEST_F(vivid, output_takes_framevec_dmabuf_of_malloc_memory_and_loops_it_to_capt
 		src[i] = aligned_alloc(FV_PAGE, len);
 		ASSERT_NE(NULL, src[i]);
 		fill_frame(src[i], pix, 1);
-		ASSERT_IMPORT_OK(self->devfd, src[i], len, 0, &dfd[i]);
+		/* vivid's vmalloc allocator vmaps the buffers: a write import */
+		ASSERT_IMPORT_OK(self->devfd, src[i], len, FRAMEVEC_IMPORT_WRITE, &dfd[i]);
 		b.m.fd = dfd[i];
 		b.length = len;
 		ASSERT_EQ(0, xioctl(self->out, VIDIOC_QBUF, &b));
@@ -253,6 +254,42 @@ TEST_F(vivid, output_takes_framevec_dmabuf_of_malloc_memory_and_loops_it_to_capt
 		close(dfd[i]);
 		free(src[i]);
 	}
+}
+
+/*
+ * The write rule: vivid's vmalloc allocator vmaps output buffers, and a
+ * vmap has no direction (the same allocator writes capture frames through
+ * it), so a read-only import is refused at QBUF and nothing is held after.
+ */
+TEST_F(vivid, output_queue_refuses_a_read_only_import)
+{
+	struct v4l2_pix_format *pix = &self->fmt.fmt.pix;
+	size_t len = (pix->sizeimage + FV_PAGE - 1) & ~(FV_PAGE - 1);
+	struct v4l2_requestbuffers rb = {
+		.count = 1, .type = V4L2_BUF_TYPE_VIDEO_OUTPUT, .memory = V4L2_MEMORY_DMABUF,
+	};
+	struct v4l2_buffer b = {
+		.index = 0, .type = V4L2_BUF_TYPE_VIDEO_OUTPUT,
+		.memory = V4L2_MEMORY_DMABUF, .bytesused = pix->sizeimage,
+		.field = pix->field,
+	};
+	unsigned char *src;
+	int dfd = -1, ret;
+
+	ASSERT_EQ(0, xioctl(self->out, VIDIOC_REQBUFS, &rb));
+	src = aligned_alloc(FV_PAGE, len);
+	ASSERT_NE(NULL, src);
+	fill_frame(src, pix, 1);
+	ASSERT_IMPORT_OK(self->devfd, src, len, 0, &dfd);
+	b.m.fd = dfd;
+	b.length = len;
+	ret = xioctl(self->out, VIDIOC_QBUF, &b);
+	EXPECT_NE(0, ret);
+	TH_LOG("read-only import at QBUF: %s", strerror(ret));
+	close(dfd);
+	rb.count = 0;
+	ASSERT_EQ(0, xioctl(self->out, VIDIOC_REQBUFS, &rb));
+	free(src);
 }
 
 TEST_HARNESS_MAIN
