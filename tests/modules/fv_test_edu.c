@@ -7,7 +7,15 @@
  * emulated Intel IOMMU in strict mode, every access outside the mapping
  * is a DMAR fault, which fails the test run.
  *
+ * Dynamic mode: struct edu_file, one per open file, holds a dynamic
+ * attachment (FVTE_DYN_ATTACH until FVTE_DYN_DETACH or close) and the
+ * mapping made by the last transfer; move_notify marks it stale and the
+ * next transfer maps again before it starts any DMA.
+ *
  * Locking: edu_lock serializes use of the device's single DMA engine.
+ * edu_file.lock serializes the ioctls of a file; then the dma-buf's
+ * reservation lock, under which a dynamic transfer runs and move_notify is
+ * called (it takes nothing); then edu_lock.
  */
 #include <linux/delay.h>
 #include <linux/dma-buf.h>
@@ -16,8 +24,10 @@
 #include <linux/iopoll.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/dma-resv.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "fv_test_edu.h"
@@ -35,6 +45,17 @@
 static struct pci_dev *edu_pdev;
 static void __iomem *edu_regs;
 static DEFINE_MUTEX(edu_lock);
+
+struct edu_file {
+	struct mutex lock; /* the attachment */
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;	/* reservation lock */
+	bool stale;		/* reservation lock */
+	int last_map_err;
+	u32 maps;
+	atomic_t move_notify_calls;
+};
 
 /* Bus address of byte @off of the mapped table, if [off, off + len) is in one entry */
 static int edu_dma_addr(struct sg_table *sgt, u64 off, u32 len, dma_addr_t *addr)
@@ -116,15 +137,210 @@ out_put:
 	return ret;
 }
 
+/* The exporter moves or revokes the buffer. Reservation lock held. */
+static void edu_move_notify(struct dma_buf_attachment *attach)
+{
+	struct edu_file *ef = attach->importer_priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	atomic_inc(&ef->move_notify_calls);
+	/* no transfer runs now (they hold the lock): the next one maps again */
+	if (ef->sgt)
+		ef->stale = true;
+}
+
+static const struct dma_buf_attach_ops edu_dyn_ops = {
+	.allow_peer2peer = false,
+	.move_notify = edu_move_notify,
+};
+
+/* Unmap and detach; ef->lock held or the file gone */
+static void edu_dyn_detach(struct edu_file *ef)
+{
+	if (!ef->dmabuf)
+		return;
+	dma_resv_lock(ef->dmabuf->resv, NULL);
+	if (ef->sgt)
+		dma_buf_unmap_attachment(ef->attach, ef->sgt, DMA_BIDIRECTIONAL);
+	ef->sgt = NULL;
+	ef->stale = false;
+	dma_resv_unlock(ef->dmabuf->resv);
+	dma_buf_detach(ef->dmabuf, ef->attach);
+	dma_buf_put(ef->dmabuf);
+	ef->dmabuf = NULL;
+	ef->attach = NULL;
+}
+
+static long edu_dyn_attach(struct edu_file *ef, int __user *uarg)
+{
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	long ret = 0;
+	int fd;
+
+	if (get_user(fd, uarg))
+		return -EFAULT;
+	mutex_lock(&ef->lock);
+	if (ef->dmabuf) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto out_unlock;
+	}
+	attach = dma_buf_dynamic_attach(dmabuf, &edu_pdev->dev, &edu_dyn_ops, ef);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		dma_buf_put(dmabuf);
+		goto out_unlock;
+	}
+	ef->dmabuf = dmabuf;
+	ef->attach = attach;
+	ef->maps = 0;
+	ef->last_map_err = 0;
+	atomic_set(&ef->move_notify_calls, 0);
+out_unlock:
+	mutex_unlock(&ef->lock);
+	return ret;
+}
+
+/* Map the attachment unless a valid mapping is held. Reservation lock held. */
+static int edu_dyn_map(struct edu_file *ef)
+{
+	struct sg_table *sgt;
+
+	dma_resv_assert_held(ef->dmabuf->resv);
+	if (ef->sgt && ef->stale) {
+		dma_buf_unmap_attachment(ef->attach, ef->sgt, DMA_BIDIRECTIONAL);
+		ef->sgt = NULL;
+	}
+	ef->stale = false;
+	if (ef->sgt)
+		return 0;
+	sgt = dma_buf_map_attachment(ef->attach, DMA_BIDIRECTIONAL);
+	ef->last_map_err = PTR_ERR_OR_ZERO(sgt);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	ef->sgt = sgt;
+	ef->maps++;
+	return 0;
+}
+
+static long edu_dyn_dma(struct edu_file *ef, void __user *uarg)
+{
+	const u32 known = FVTE_CHUNK_TO_DEVICE | FVTE_CHUNK_FROM_DEVICE;
+	dma_addr_t src = 0, dst = 0;
+	struct fvte_chunk arg;
+	long ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (!arg.len || arg.len > EDU_BUFFER_SIZE || !arg.flags || (arg.flags & ~known))
+		return -EINVAL;
+	mutex_lock(&ef->lock);
+	if (!ef->dmabuf) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	dma_resv_lock(ef->dmabuf->resv, NULL);
+	ret = edu_dyn_map(ef);
+	if (!ret && (arg.flags & FVTE_CHUNK_TO_DEVICE))
+		ret = edu_dma_addr(ef->sgt, arg.src, arg.len, &src);
+	if (!ret && (arg.flags & FVTE_CHUNK_FROM_DEVICE))
+		ret = edu_dma_addr(ef->sgt, arg.dst, arg.len, &dst);
+	if (!ret) {
+		mutex_lock(&edu_lock);
+		if (arg.flags & FVTE_CHUNK_TO_DEVICE)
+			ret = edu_dma(src, EDU_BUFFER, arg.len, 0);
+		if (!ret && (arg.flags & FVTE_CHUNK_FROM_DEVICE))
+			ret = edu_dma(EDU_BUFFER, dst, arg.len, EDU_DMA_FROM_EDU);
+		mutex_unlock(&edu_lock);
+	}
+	dma_resv_unlock(ef->dmabuf->resv);
+	arg.dma_src = src;
+	arg.dma_dst = dst;
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+out_unlock:
+	mutex_unlock(&ef->lock);
+	return ret;
+}
+
+static long edu_dyn_status(struct edu_file *ef, void __user *uarg)
+{
+	struct fvte_dyn_status st = {};
+
+	mutex_lock(&ef->lock);
+	if (!ef->dmabuf) {
+		mutex_unlock(&ef->lock);
+		return -ENOENT;
+	}
+	dma_resv_lock(ef->dmabuf->resv, NULL);
+	st.move_notify_calls = atomic_read(&ef->move_notify_calls);
+	st.maps = ef->maps;
+	st.last_map_err = ef->last_map_err;
+	st.mapped = !!ef->sgt;
+	st.stale = ef->stale;
+	dma_resv_unlock(ef->dmabuf->resv);
+	mutex_unlock(&ef->lock);
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
 static long edu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	if (cmd != FVTE_COPY)
+	struct edu_file *ef = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	switch (cmd) {
+	case FVTE_COPY:
+		return edu_copy(uarg);
+	case FVTE_DYN_ATTACH:
+		return edu_dyn_attach(ef, uarg);
+	case FVTE_DYN_DMA:
+		return edu_dyn_dma(ef, uarg);
+	case FVTE_DYN_DETACH:
+		mutex_lock(&ef->lock);
+		ret = ef->dmabuf ? 0 : -ENOENT;
+		edu_dyn_detach(ef);
+		mutex_unlock(&ef->lock);
+		return ret;
+	case FVTE_DYN_STATUS:
+		return edu_dyn_status(ef, uarg);
+	default:
 		return -ENOTTY;
-	return edu_copy((void __user *)arg);
+	}
+}
+
+static int edu_open(struct inode *inode, struct file *file)
+{
+	struct edu_file *ef = kzalloc(sizeof(*ef), GFP_KERNEL);
+
+	if (!ef)
+		return -ENOMEM;
+	mutex_init(&ef->lock);
+	atomic_set(&ef->move_notify_calls, 0);
+	file->private_data = ef;
+	return 0;
+}
+
+static int edu_release(struct inode *inode, struct file *file)
+{
+	struct edu_file *ef = file->private_data;
+
+	/* last reference to the file: no ioctl runs */
+	edu_dyn_detach(ef);
+	mutex_destroy(&ef->lock);
+	kfree(ef);
+	return 0;
 }
 
 static const struct file_operations edu_fops = {
 	.owner = THIS_MODULE,
+	.open = edu_open,
+	.release = edu_release,
 	.unlocked_ioctl = edu_ioctl,
 };
 

@@ -13,12 +13,17 @@
  * and freed exactly once: by the object's release callback when the last
  * reference (driver, VMA or importer) goes, or earlier by FV_TEXP_FREE_NOW
  * or the PCI remove, both only after framevec_iomem_revoke(). The texp_buf
- * itself is freed by the release callback.
+ * itself is freed by the release callback. With FV_TEXP_FREE_QUARANTINE the
+ * poisoned pages of a coherent buffer move to a struct texp_quarantine of
+ * the open file instead of going back to the allocator; they are checked
+ * against the poison and freed by FV_TEXP_IOC_CHECK_FREED or at close.
  *
  * Locking. Handle tables use their xarray's lock; a lookup takes a reference
  * on the object under it. texp_lock protects the ivshmem state and the BAR
  * buffers' list and memory; it is taken by the release callback, which can
  * run under a mmap lock, so it is never held across a user copy.
+ * texp_file.qlock protects the file's quarantine list; it is taken before
+ * texp_lock and never under a mmap lock.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -60,8 +65,19 @@ struct texp_buf {
 	struct texp_chunk chunks[] __counted_by(nr_chunks);
 };
 
+/* Poisoned pages of a freed coherent buffer, kept aside until checked */
+struct texp_quarantine {
+	struct list_head node;
+	u32 handle;
+	size_t chunk_size;
+	unsigned int nr_chunks;
+	struct texp_chunk chunks[] __counted_by(nr_chunks);
+};
+
 struct texp_file {
 	struct xarray bufs;
+	struct mutex qlock; /* quarantine */
+	struct list_head quarantine;
 };
 
 static struct platform_device *texp_pdev;
@@ -112,8 +128,12 @@ static u64 texp_poison_bar(size_t size)
 	return h;
 }
 
-/* Hash, poison and free the buffer's memory. Called once per buffer. */
-static void texp_free_memory(struct texp_buf *buf)
+/*
+ * Hash, poison and free the buffer's memory. Called once per buffer. With
+ * @q (coherent buffers only), the poisoned chunks move to @q instead of
+ * being freed.
+ */
+static void texp_free_memory(struct texp_buf *buf, struct texp_quarantine *q)
 {
 	size_t size = buf->chunk_size * buf->nr_chunks;
 	u64 h = FNV_BASIS;
@@ -126,7 +146,16 @@ static void texp_free_memory(struct texp_buf *buf)
 			h = texp_fnv(h, buf->chunks[i].cpu, buf->chunk_size);
 		for (i = 0; i < buf->nr_chunks; i++)
 			memset(buf->chunks[i].cpu, FV_TEXP_POISON, buf->chunk_size);
-		texp_free_chunks(buf);
+		if (q) {
+			q->chunk_size = buf->chunk_size;
+			q->nr_chunks = buf->nr_chunks;
+			for (i = 0; i < buf->nr_chunks; i++) {
+				q->chunks[i] = buf->chunks[i];
+				buf->chunks[i].cpu = NULL;
+			}
+		} else {
+			texp_free_chunks(buf);
+		}
 	}
 	buf->memory_freed = true;
 	atomic64_set(&texp_last_hash, h);
@@ -143,11 +172,11 @@ static void texp_release(struct framevec_iomem *iomem, void *priv)
 	if (buf->is_bar) {
 		mutex_lock(&texp_lock);
 		if (!buf->memory_freed)
-			texp_free_memory(buf);
+			texp_free_memory(buf, NULL);
 		list_del(&buf->bar_node);
 		mutex_unlock(&texp_lock);
 	} else if (!buf->memory_freed) {
-		texp_free_memory(buf);
+		texp_free_memory(buf, NULL);
 	}
 	kfree(buf);
 }
@@ -315,38 +344,125 @@ static long texp_ioctl_revoke(struct texp_file *tf, void __user *uarg)
 	return 0;
 }
 
+/* The quarantine entry of @handle, or NULL */
+static struct texp_quarantine *texp_quarantine_find(struct texp_file *tf, u32 handle)
+{
+	struct texp_quarantine *q;
+
+	lockdep_assert_held(&tf->qlock);
+	list_for_each_entry(q, &tf->quarantine, node)
+		if (q->handle == handle)
+			return q;
+	return NULL;
+}
+
+static void texp_quarantine_free(struct texp_quarantine *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->nr_chunks; i++)
+		dma_free_coherent(&texp_pdev->dev, q->chunk_size, q->chunks[i].cpu,
+				  q->chunks[i].dma);
+	kfree(q);
+}
+
 static long texp_ioctl_free(struct texp_file *tf, void __user *uarg)
 {
+	struct texp_quarantine *q = NULL;
 	struct fv_texp_free args;
 	struct texp_buf *buf;
+	long ret = 0;
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~FV_TEXP_FREE_NOW)
+	if (args.flags & ~(FV_TEXP_FREE_NOW | FV_TEXP_FREE_QUARANTINE))
 		return -EINVAL;
+	if ((args.flags & FV_TEXP_FREE_QUARANTINE) && !(args.flags & FV_TEXP_FREE_NOW))
+		return -EINVAL;
+	if (args.flags & FV_TEXP_FREE_QUARANTINE) {
+		/* room for any buffer; filled by texp_free_memory() */
+		q = kzalloc(struct_size(q, chunks, FV_TEXP_MAX_CHUNKS), GFP_KERNEL);
+		if (!q)
+			return -ENOMEM;
+		q->handle = args.handle;
+		mutex_lock(&tf->qlock);
+		if (texp_quarantine_find(tf, args.handle)) {
+			ret = -EEXIST;
+			goto out_unlock_q;
+		}
+	}
 
 	xa_lock(&tf->bufs);
 	buf = xa_load(&tf->bufs, args.handle);
-	if (!buf) {
-		xa_unlock(&tf->bufs);
-		return -ENOENT;
-	}
+	if (!buf)
+		ret = -ENOENT;
 	/* the memory may go before the object only once nothing can reach it */
-	if ((args.flags & FV_TEXP_FREE_NOW) && !framevec_iomem_is_revoked(buf->iomem)) {
-		xa_unlock(&tf->bufs);
-		return -EBUSY;
-	}
-	__xa_erase(&tf->bufs, args.handle);
+	else if ((args.flags & FV_TEXP_FREE_NOW) && !framevec_iomem_is_revoked(buf->iomem))
+		ret = -EBUSY;
+	/* the BAR stays the device's: only its content is poisoned */
+	else if (q && buf->is_bar)
+		ret = -EINVAL;
+	else
+		__xa_erase(&tf->bufs, args.handle);
 	xa_unlock(&tf->bufs);
+	if (ret)
+		goto out_unlock_q;
 
 	if (args.flags & FV_TEXP_FREE_NOW) {
 		mutex_lock(&texp_lock);
 		if (!buf->memory_freed)
-			texp_free_memory(buf);
+			texp_free_memory(buf, q);
 		mutex_unlock(&texp_lock);
+	}
+	if (q) {
+		list_add_tail(&q->node, &tf->quarantine);
+		mutex_unlock(&tf->qlock);
 	}
 	framevec_iomem_put(buf->iomem);
 	return 0;
+
+out_unlock_q:
+	if (q) {
+		mutex_unlock(&tf->qlock);
+		kfree(q);
+	}
+	return ret;
+}
+
+static long texp_ioctl_check_freed(struct texp_file *tf, void __user *uarg)
+{
+	struct fv_texp_check_freed args;
+	struct texp_quarantine *q;
+	unsigned int i;
+	size_t off;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.__pad)
+		return -EINVAL;
+	mutex_lock(&tf->qlock);
+	q = texp_quarantine_find(tf, args.handle);
+	if (q)
+		list_del(&q->node);
+	mutex_unlock(&tf->qlock);
+	if (!q)
+		return -ENOENT;
+
+	args.nr_pages = (q->chunk_size * q->nr_chunks) >> PAGE_SHIFT;
+	args.changed = 0;
+	args.first_changed = U64_MAX;
+	for (i = 0; i < q->nr_chunks; i++) {
+		const u8 *p = q->chunks[i].cpu;
+
+		for (off = 0; off < q->chunk_size; off++) {
+			if (READ_ONCE(p[off]) == FV_TEXP_POISON)
+				continue;
+			if (!args.changed++)
+				args.first_changed = (u64)i * q->chunk_size + off;
+		}
+	}
+	texp_quarantine_free(q);
+	return copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
 }
 
 static long texp_ioctl_stats(void __user *uarg)
@@ -456,6 +572,8 @@ static long texp_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return texp_ioctl_stats(uarg);
 	case FV_TEXP_IOC_DMA_PROBE:
 		return texp_ioctl_dma_probe(uarg);
+	case FV_TEXP_IOC_CHECK_FREED:
+		return texp_ioctl_check_freed(tf, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -485,6 +603,8 @@ static int texp_open(struct inode *inode, struct file *file)
 	if (!tf)
 		return -ENOMEM;
 	xa_init_flags(&tf->bufs, XA_FLAGS_ALLOC1);
+	mutex_init(&tf->qlock);
+	INIT_LIST_HEAD(&tf->quarantine);
 	file->private_data = tf;
 	return 0;
 }
@@ -492,6 +612,7 @@ static int texp_open(struct inode *inode, struct file *file)
 static int texp_release_file(struct inode *inode, struct file *file)
 {
 	struct texp_file *tf = file->private_data;
+	struct texp_quarantine *q, *tmp;
 	struct texp_buf *buf;
 	unsigned long handle;
 
@@ -500,6 +621,12 @@ static int texp_release_file(struct inode *inode, struct file *file)
 		framevec_iomem_put(buf->iomem);
 	}
 	xa_destroy(&tf->bufs);
+	/* last reference to the file: no ioctl runs */
+	list_for_each_entry_safe(q, tmp, &tf->quarantine, node) {
+		list_del(&q->node);
+		texp_quarantine_free(q);
+	}
+	mutex_destroy(&tf->qlock);
 	kfree(tf);
 	return 0;
 }
@@ -567,7 +694,7 @@ static void texp_pci_remove(struct pci_dev *pdev)
 	list_for_each_entry(buf, &texp_bar_bufs, bar_node) {
 		framevec_iomem_revoke(buf->iomem);
 		if (!buf->memory_freed)
-			texp_free_memory(buf);
+			texp_free_memory(buf, NULL);
 	}
 	texp_pci = NULL;
 	mutex_unlock(&texp_lock);

@@ -58,15 +58,42 @@ struct fv_texp_bar {
 
 /* FV_TEXP_IOC_FREE flags: free the memory now (only after a revoke) */
 #define FV_TEXP_FREE_NOW	(1U << 0)
+/*
+ * With FV_TEXP_FREE_NOW, for a dma_alloc_coherent() buffer: the memory is
+ * hashed, poisoned and counted as freed as usual, but its pages are kept
+ * aside (in a quarantine of the open file, under the buffer's handle) instead
+ * of going back to the allocator, so that a late write into them can be
+ * seen: FV_TEXP_IOC_CHECK_FREED compares them with the poison, then really
+ * frees them. Closing the file frees what is left in quarantine.
+ */
+#define FV_TEXP_FREE_QUARANTINE	(1U << 1)
 
 /**
  * struct fv_texp_free - FV_TEXP_IOC_FREE: drop the driver's reference
  * @handle: the buffer
- * @flags: FV_TEXP_FREE_NOW or 0
+ * @flags: FV_TEXP_FREE_NOW, optionally with FV_TEXP_FREE_QUARANTINE, or 0
  */
 struct fv_texp_free {
 	__u32 handle;
 	__u32 flags;
+};
+
+/**
+ * struct fv_texp_check_freed - FV_TEXP_IOC_CHECK_FREED: check quarantined
+ *	memory against the poison, then free it
+ * @handle: in: the handle the buffer had when it was freed with
+ *	FV_TEXP_FREE_QUARANTINE
+ * @__pad: zero
+ * @nr_pages: out: size of the quarantined memory in pages
+ * @changed: out: bytes that do not hold FV_TEXP_POISON any more
+ * @first_changed: out: byte offset of the first of them, or ~0
+ */
+struct fv_texp_check_freed {
+	__u32 handle;
+	__u32 __pad;
+	__u64 nr_pages;
+	__u64 changed;
+	__u64 first_changed;
 };
 
 /**
@@ -115,6 +142,7 @@ struct fv_texp_dma_probe {
 #define FV_TEXP_IOC_FREE	_IOW(FV_TEXP_TYPE, 3, struct fv_texp_free)
 #define FV_TEXP_IOC_STATS	_IOR(FV_TEXP_TYPE, 4, struct fv_texp_stats)
 #define FV_TEXP_IOC_DMA_PROBE	_IOWR(FV_TEXP_TYPE, 5, struct fv_texp_dma_probe)
+#define FV_TEXP_IOC_CHECK_FREED	_IOWR(FV_TEXP_TYPE, 6, struct fv_texp_check_freed)
 
 #define FV_TEXP_HANDLE_SHIFT	32
 

@@ -17,12 +17,16 @@
  * takes no lock and allocates nothing: it may run from an MMU notifier
  * (reclaim context), and the ioctls allocate under fvf->lock. It touches
  * only fields written once before it can run, or atomics. It may run before
- * framevec_import() returns, so the slot exists before the import.
+ * framevec_import() returns, so the slot exists before the import. Only when
+ * a test asks (FVTI_IOC_REVOKE_DELAY) does it sleep, to show who waits for
+ * it; it records when its first call started and returned.
  */
 #include <linux/dma-buf.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/framevec.h>
 #include <linux/io.h>
+#include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -44,6 +48,9 @@ struct fvti_slot {
 	bool mapped_at_revoke;
 	bool word_valid;
 	u32 word_at_revoke;
+	u32 revoke_delay_ms;
+	u64 revoke_enter_ns;
+	u64 revoke_exit_ns;
 };
 
 struct fvti_file {
@@ -60,8 +67,11 @@ static void fvti_revoke(struct framevec *fv, void *priv)
 	void __iomem *ioaddr = READ_ONCE(slot->ioaddr);
 	void *kaddr = READ_ONCE(slot->kaddr);
 
+	u32 delay_ms;
+
 	if (atomic_inc_return(&slot->revoke_calls) != 1)
 		return;
+	WRITE_ONCE(slot->revoke_enter_ns, ktime_get_ns());
 	slot->mapped_at_revoke = READ_ONCE(slot->mapped);
 	/* the memory must still be there: read it one last time */
 	if (ioaddr || kaddr) {
@@ -69,6 +79,10 @@ static void fvti_revoke(struct framevec *fv, void *priv)
 		WRITE_ONCE(slot->word_valid, true);
 	}
 	/* a real driver stops its DMA here; our device never started any */
+	delay_ms = READ_ONCE(slot->revoke_delay_ms);
+	if (delay_ms)
+		msleep(delay_ms);
+	WRITE_ONCE(slot->revoke_exit_ns, ktime_get_ns());
 }
 
 static struct fvti_slot *fvti_lookup(struct fvti_file *fvf, u32 id)
@@ -269,6 +283,43 @@ static long fvti_release(struct fvti_file *fvf, void __user *uarg)
 	return 0;
 }
 
+static long fvti_revoke_delay(struct fvti_file *fvf, void __user *uarg)
+{
+	struct fvti_revoke_delay args;
+	struct fvti_slot *slot;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.delay_ms > FVTI_MAX_DELAY_MS)
+		return -EINVAL;
+	mutex_lock(&fvf->lock);
+	slot = fvti_lookup(fvf, args.id);
+	if (slot)
+		WRITE_ONCE(slot->revoke_delay_ms, args.delay_ms);
+	mutex_unlock(&fvf->lock);
+	return slot ? 0 : -ENOENT;
+}
+
+static long fvti_revoke_times(struct fvti_file *fvf, void __user *uarg)
+{
+	struct fvti_revoke_times args;
+	struct fvti_slot *slot;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	mutex_lock(&fvf->lock);
+	slot = fvti_lookup(fvf, args.id);
+	if (!slot) {
+		mutex_unlock(&fvf->lock);
+		return -ENOENT;
+	}
+	args.calls = atomic_read(&slot->revoke_calls);
+	args.enter_ns = READ_ONCE(slot->revoke_enter_ns);
+	args.exit_ns = READ_ONCE(slot->revoke_exit_ns);
+	mutex_unlock(&fvf->lock);
+	return copy_to_user(uarg, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
 /* Store one pfn per page of [pfn, pfn + n) at @out[*count...] */
 static int fvti_put_pfns(u64 __user *out, u32 max, u32 *count,
 			 unsigned long pfn, unsigned long n)
@@ -370,6 +421,10 @@ static long fvti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return fvti_release(fvf, uarg);
 	case FVTI_IOC_PFNS:
 		return fvti_pfns(fvf, uarg);
+	case FVTI_IOC_REVOKE_DELAY:
+		return fvti_revoke_delay(fvf, uarg);
+	case FVTI_IOC_REVOKE_TIMES:
+		return fvti_revoke_times(fvf, uarg);
 	default:
 		return -ENOTTY;
 	}

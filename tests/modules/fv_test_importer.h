@@ -86,11 +86,41 @@ struct fvti_pfns {
 	__u64 pfns;
 };
 
+/**
+ * struct fvti_revoke_delay - FVTI_IOC_REVOKE_DELAY: a slow revoke callback
+ * @id: slot
+ * @delay_ms: from now on the callback sleeps this long (at most
+ *	FVTI_MAX_DELAY_MS) before it returns, as a driver waiting for its
+ *	DMA to drain would; 0 for none
+ */
+struct fvti_revoke_delay {
+	__u32 id;
+	__u32 delay_ms;
+};
+
+#define FVTI_MAX_DELAY_MS	10000
+
+/**
+ * struct fvti_revoke_times - FVTI_IOC_REVOKE_TIMES: when the callback ran
+ * @id: in: slot
+ * @calls: out: how many times the revoke callback was called
+ * @enter_ns: out: CLOCK_MONOTONIC when its first call started, 0 if none
+ * @exit_ns: out: CLOCK_MONOTONIC when that call returned, 0 if not yet
+ */
+struct fvti_revoke_times {
+	__u32 id;
+	__u32 calls;
+	__u64 enter_ns;
+	__u64 exit_ns;
+};
+
 #define FVTI_IOC_IMPORT		_IOWR(FVTI_TYPE, 0, struct fvti_import)
 #define FVTI_IOC_MAP		_IOW(FVTI_TYPE, 1, struct fvti_map)
 #define FVTI_IOC_UNMAP		_IOW(FVTI_TYPE, 2, __u32)
 #define FVTI_IOC_STATUS		_IOWR(FVTI_TYPE, 3, struct fvti_status)
 #define FVTI_IOC_RELEASE	_IOW(FVTI_TYPE, 4, __u32)
 #define FVTI_IOC_PFNS		_IOWR(FVTI_TYPE, 5, struct fvti_pfns)
+#define FVTI_IOC_REVOKE_DELAY	_IOW(FVTI_TYPE, 6, struct fvti_revoke_delay)
+#define FVTI_IOC_REVOKE_TIMES	_IOWR(FVTI_TYPE, 7, struct fvti_revoke_times)
 
 #endif /* _FV_TEST_IMPORTER_H */
