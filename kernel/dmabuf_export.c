@@ -19,13 +19,17 @@
  * CONFIG_DMABUF_MOVE_NOTIFY the core pins for every map) but do not stop a
  * revocation: framevec never moves memory, and a revoked owner's memory is
  * gone whatever the importer pinned. Memory that cannot be revoked is
- * exported static (framevec_dmabuf_ops): any importer may take it.
+ * exported static (framevec_dmabuf_ops, framevec_dmabuf_vmap_ops): any
+ * importer may take it.
  *
  * Write rule (framevec_core.c). A read-only framevec is refused to vmap
  * (dma_buf_vmap() has no direction and its users write through it: vb2's
  * vmalloc allocator, for one; the dma-buf has no .vmap, so the core returns
- * -EINVAL), to writable mmaps, and to any device map but DMA_TO_DEVICE; for a dynamic importer of a static exporter the core maps
+ * -EINVAL), to writable mmaps, and to any device map but DMA_TO_DEVICE.
+ * For a dynamic importer of a static exporter the core maps
  * DMA_BIDIRECTIONAL at attach, so that attach is refused with a line.
+ * Memory that cannot be revoked but can be vmapped and was imported for
+ * writing is exported with framevec_dmabuf_vmap_ops.
  *
  * MMIO goes only to importers that declared peer2peer: a table of MMIO has
  * entries without a page, which others would dereference.

@@ -26,7 +26,7 @@ struct framevec;
 /**
  * enum framevec_source - what holds the memory of one part of a framevec
  * @FRAMEVEC_SOURCE_PAGES: ordinary memory with struct page, long-term pinned
- * @FRAMEVEC_SOURCE_DMABUF: an mmapped dma-buf, held by its file
+ * @FRAMEVEC_SOURCE_DMABUF: an mmapped dma-buf of a static exporter, held by its file
  * @FRAMEVEC_SOURCE_VB2: a videobuf2 MMAP buffer, held by its vmarea refcount
  * @FRAMEVEC_SOURCE_IOMEM: a framevec iomem exporter range, held by its kref
  * @FRAMEVEC_SOURCE_REVOCABLE: other VM_PFNMAP memory, watched by a notifier
@@ -52,7 +52,11 @@ enum framevec_mem_type {
 };
 
 /* Flags of framevec_import() */
-/* The device will write the memory: require a writable range, break COW. */
+/*
+ * The device will write the memory: require a writable range, break COW.
+ * Without it nothing framevec hands out writes the memory (the write rule,
+ * framevec_core.c).
+ */
 #define FRAMEVEC_WRITE		BIT(0)
 
 /**
@@ -91,11 +95,14 @@ struct framevec_iter {
  *
  * Runs in process context, may sleep. When it returns, the importer must have
  * stopped every DMA and CPU access to @fv and must not start new ones; it
- * may keep @fv (maps then fail with -ENODEV) and release it later. It must
- * not call framevec_release() itself: the source that revokes waits for the
- * callback under a lock its release takes. For VM_PFNMAP memory watched by an
- * MMU notifier it runs from the notifier: it must not allocate memory nor
- * take a lock that is held anywhere while allocating.
+ * may keep @fv (maps then fail with -ENODEV) and release it later. framevec
+ * then DMA-unmaps every device mapping of @fv still live; the importer's
+ * later framevec_unmap() only frees the table. A second revocation waits
+ * for this one. It must not call framevec_release() itself: the revocation
+ * waits for the callback under a lock its release takes. For VM_PFNMAP
+ * memory watched by an MMU notifier it runs from the notifier: it must not
+ * allocate memory nor take a lock that is held anywhere while allocating.
+ * The whole model is at the top of framevec_core.c ("Revocation").
  */
 typedef void (*framevec_revoke_fn)(struct framevec *fv, void *priv);
 

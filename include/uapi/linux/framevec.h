@@ -26,8 +26,13 @@ enum {
 /**
  * enum framevec_import_flags - flags of struct framevec_import
  * @FRAMEVEC_IMPORT_WRITE: the device (or an importer of the dma-buf) will
- *	write the memory: the range must be writable, and pages are pinned with
- *	FOLL_WRITE so that copy-on-write is broken before the pin.
+ *	write the memory: the range must be writable and not a write-sealed
+ *	memfd, and pages are pinned with FOLL_WRITE so that copy-on-write is
+ *	broken before the pin. Without it the import is read-only for everyone
+ *	framevec hands it to: device maps are DMA_TO_DEVICE only (EACCES
+ *	otherwise), the dma-buf cannot be vmapped (dma_buf_vmap(): EINVAL, so
+ *	videobuf2's vmalloc allocator refuses it) nor mmapped writable (EACCES).
+ *	See docs/security.md.
  */
 enum framevec_import_flags {
 	FRAMEVEC_IMPORT_WRITE = 1 << 0,
@@ -44,7 +49,10 @@ enum framevec_import_flags {
  *
  * Imports [@addr, @addr + @length) of the calling process: every byte of it
  * is held by a real reference (a long-term pin for ordinary memory) for as
- * long as the returned dma-buf lives. Nothing is held when the ioctl fails.
+ * long as the returned dma-buf lives. Pinned pages are charged to the
+ * calling user's RLIMIT_MEMLOCK until then, wherever the fd goes. @size is
+ * read once; the struct is copied back with that size. Nothing is held when
+ * the ioctl fails.
  */
 struct framevec_import {
 	__u32 size;
