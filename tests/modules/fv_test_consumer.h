@@ -11,6 +11,8 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+#define FVTC_DEV	"/dev/fv_test_consumer"
+
 /**
  * struct fvtc_cpu - copy between a dma-buf (through its vmap) and user memory
  * @fd: the dma-buf

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "framevec_test.h"
+#include "fv_test_consumer.h"
 #include "../modules/fv_test_exporter.h"
 #include "pfnmap_helpers.h"
 
@@ -337,6 +338,8 @@ TEST_F(iomem, dmabuf_mmap_matches_mapping_both_ways)
 	snprintf(want, sizeof(want), " seg source=iomem type=%s pages=%lu runs=",
 		 variant->type, self->npages);
 	EXPECT_NE(NULL, strstr(slurp(FV_FRAMEVECS), want));
+	/* the owner's cache attribute: the BAR uncached, coherent RAM cacheable */
+	EXPECT_NE(NULL, strstr(slurp(FV_FRAMEVECS), variant->bar ? " cache=uc" : " cache=wb"));
 	ASSERT_EQ(0, fv_read_counters(&now));
 	EXPECT_EQ(self->base.refs_iomem + 1, now.refs_iomem);
 	EXPECT_EQ(self->base.pinned_pages, now.pinned_pages);
@@ -843,6 +846,34 @@ TEST_F(iomem, mixed_import_with_anonymous_memory)
 
 	close(dmafd);
 	munmap(res, 2 * len);
+	ASSERT_OBJ(2, 1, 0);
+}
+
+/*
+ * MMIO goes only to dma-buf importers that declared peer2peer: the test
+ * consumer's dynamic attachment does not, so a BAR is refused at attach
+ * while RAM of the same exporter is taken.
+ */
+TEST_F(iomem, mmio_only_for_peer2peer_importers)
+{
+	struct fvtc_dyn_attach da = {};
+	int dmafd = -1, tc, ret;
+
+	tc = open(FVTC_DEV, O_RDWR | O_CLOEXEC);
+	if (tc < 0)
+		SKIP(return, "modprobe fv_test_consumer");
+	ASSERT_IMPORT_OK(self->devfd, self->map, self->len, FRAMEVEC_IMPORT_WRITE, &dmafd);
+	da.fd = dmafd;
+	ret = ioctl(tc, FVTC_DYN_ATTACH, &da);
+	if (variant->bar) {
+		ASSERT_EQ(-1, ret);
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, ioctl(tc, FVTC_DYN_DETACH, &da.id));
+	}
+	close(tc);
+	close(dmafd);
 	ASSERT_OBJ(2, 1, 0);
 }
 

@@ -31,7 +31,6 @@
 #include "../modules/fv_test_exporter.h"
 
 #define FV_IOMEM	"/sys/kernel/debug/framevec/iomem"
-#define FVTC_DEV	"/dev/fv_test_consumer"
 #define FVTE_DEV	"/dev/fv_test_edu"
 #define TEXP_PCI_DRV	"/sys/bus/pci/drivers/fv_test_exporter/"
 #define WRITER_BYTE	0x44
