@@ -380,7 +380,9 @@ static int framevec_reserve_runs(struct framevec *fv, unsigned long more)
  * @nr_pages: number of contiguous frames
  *
  * Extends the segment's last run when @pfn continues it, else adds runs.
- * Room for every new run is made before anything changes.
+ * Room for every new run is made before anything changes: a caller that
+ * gets -ENOMEM still owns exactly the frames it passed (the pages source
+ * unpins them itself), none of which is in a run.
  *
  * Return: 0, or -ENOMEM with @fv and @seg unchanged.
  */
