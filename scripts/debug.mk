@@ -38,8 +38,10 @@ debug-modules: $(DEBUG_KOUT)/build-time
 	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/bench W=1 \
 		KBUILD_EXTRA_SYMBOLS=$(DEBUG_SRC)/kernel/Module.symvers modules
 
+# The same guest binaries as the initramfs target ($(GUEST_BINS): the
+# selftests, the framevec tool, which also runs the benchmarks, the guest scripts)
 debug-initramfs: debug-modules
-	$(MAKE) lib tools selftests $(BUILD)/bench/fv_bench_run
+	$(MAKE) lib tools selftests
 	KMODROOT=$(DEBUG_KOUT)/modroot bash vm/mkinitramfs.sh $(DEBUG_KVER) $(DEBUG_INITRAMFS) \
 		$(DEBUG_SRC)/kernel/framevec.ko $(DEBUG_SRC)/bench/fv_bench.ko \
 		$(addprefix $(DEBUG_SRC)/tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
