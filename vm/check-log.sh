@@ -2,7 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fail (exit 1) if a guest kernel log shows anything a test run must not
 # survive: an oops, WARN, BUG, KASAN/UBSAN/kmemleak report, bad page state,
-# lockdep report, hung task, DMAR (IOMMU) fault or panic. Names each line.
+# page poisoning report, DMA-API debug error, lockdep report, hung task, DMAR
+# (IOMMU) fault or panic. Names each line.
+# dma-buf's own checks (and CONFIG_DMABUF_DEBUG's) are WARN_ON()s: they
+# print WARNING: like any other WARN. DMA-API debug errors are WARN()s too,
+# but only the first is printed (show_num_errors) and ENOMEM-style lines are
+# not: every DMA-API line fails the run except its start-up lines.
 # usage: check-log.sh LOG
 set -u
 log=$1
@@ -10,10 +15,15 @@ pattern='Oops|WARNING:|BUG:|kernel BUG|general protection fault|KASAN:|UBSAN:|km
 pattern+='DMAR: \[DMA|DMAR: DRHD: handling fault|DMAR:.*fault|possible circular locking|'
 pattern+='possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|'
 pattern+='rcu: INFO|Kernel panic|list_add corruption|list_del corruption|refcount_t:|'
-pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt'
+pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt|'
+pattern+='pagealloc: |page_poison|DMA-API: |dma-api: '
 # Start-up lines of the debug kernel's checkers are not reports
 benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)|'
-benign+='rcu:[[:space:]]+RCU lockdep checking is enabled'
+benign+='rcu:[[:space:]]+RCU lockdep checking is enabled|'
+benign+='DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config|'
+benign+='dma_debug_entry pool grown to)|'
+# page_poison=1 is on every command line (vm/run.sh)
+benign+='(Kernel command line|Command line): '
 hits=$(tr -d '\r' <"$log" | grep -n -E "$pattern" | grep -v -E "$benign")
 [ -z "$hits" ] && exit 0
 echo "vm: FAIL: guest kernel log $log reports a problem:" >&2
