@@ -2,7 +2,10 @@
 # Deep runs on a debug kernel (KASAN, lockdep, kmemleak, fault injection),
 # included by the top Makefile. Never part of `make check`.
 #
-#   make debug-kernel     build it from $(KSRC) into build/debug-kernel (long: see build-time)
+#   make debug-kernel     build it from $(KSRC) once per machine, into a cache outside
+#                         the clone (/var/cache/framevec/debug-kernel/VERSION-HASH, see
+#                         scripts/debug-kernel.sh); build/debug-kernel links to it.
+#                         DEBUG_KERNEL_REBUILD=1 builds it again.
 #   make debug-modules    framevec, test and bench modules built against it
 #   make debug-initramfs  the VM's initramfs with its modules
 #   make check-debug      all of the above, then every VM suite (tests/suites.conf and
@@ -17,17 +20,16 @@ DEBUG_KVER = $(shell cat $(DEBUG_KOUT)/include/config/kernel.release 2>/dev/null
 
 .PHONY: debug-kernel debug-modules debug-initramfs debug-vm check-debug
 
+# Always asked: instant when the cache has this configuration's kernel
+# (keyed by the source's version and a hash of the fragment and the script),
+# which it then links as $(DEBUG_KOUT).
 debug-kernel:
-	bash scripts/debug-kernel.sh $(KSRC) $(DEBUG_KOUT)
-
-# Built once; rebuilt when its configuration or build script changes.
-$(DEBUG_KOUT)/build-time: scripts/debug-kernel.config scripts/debug-kernel.sh
 	bash scripts/debug-kernel.sh $(KSRC) $(DEBUG_KOUT)
 
 # Kbuild (6.12) writes objects next to the sources of M=: build a copy of
 # the project's module sources, so the default build's objects stay intact.
 # -g: the kernel has no debug info, our modules do (faddr2line on reports).
-debug-modules: $(DEBUG_KOUT)/build-time
+debug-modules: debug-kernel
 	rm -rf $(DEBUG_SRC)
 	mkdir -p $(DEBUG_SRC)
 	find kernel include bench tests/modules \( -name '*.[ch]' -o -name Kbuild \) \
@@ -38,8 +40,10 @@ debug-modules: $(DEBUG_KOUT)/build-time
 	$(MAKE) -C $(DEBUG_KOUT) KCFLAGS=-g M=$(DEBUG_SRC)/bench W=1 \
 		KBUILD_EXTRA_SYMBOLS=$(DEBUG_SRC)/kernel/Module.symvers modules
 
+# The same guest binaries as the initramfs target ($(GUEST_BINS): the
+# selftests, the framevec tool, which also runs the benchmarks, the guest scripts)
 debug-initramfs: debug-modules
-	$(MAKE) lib tools selftests $(BUILD)/bench/fv_bench_run
+	$(MAKE) lib tools selftests
 	KMODROOT=$(DEBUG_KOUT)/modroot bash vm/mkinitramfs.sh $(DEBUG_KVER) $(DEBUG_INITRAMFS) \
 		$(DEBUG_SRC)/kernel/framevec.ko $(DEBUG_SRC)/bench/fv_bench.ko \
 		$(addprefix $(DEBUG_SRC)/tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)

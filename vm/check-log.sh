@@ -2,7 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fail (exit 1) if a guest kernel log shows anything a test run must not
 # survive: an oops, WARN, BUG, KASAN/UBSAN/kmemleak report, bad page state,
-# lockdep report, hung task, DMAR (IOMMU) fault or panic. Names each line.
+# page poisoning report, DMA-API debug error, lockdep report, hung task, DMAR
+# (IOMMU) fault or panic. Names each line.
+# dma-buf's own checks (and CONFIG_DMABUF_DEBUG's) are WARN_ON()s: they
+# print WARNING: like any other WARN. DMA-API debug errors are WARN()s too,
+# but only the first is printed (show_num_errors): every DMA-API line fails
+# the run except its start-up lines and those saying dma-debug ran out of
+# memory and switched itself off, which report no driver bug (fault
+# injection, e.g. the fail-nth suite, causes them): those are printed as a
+# note that DMA-API checking stopped there.
 # usage: check-log.sh LOG
 set -u
 log=$1
@@ -10,11 +18,20 @@ pattern='Oops|WARNING:|BUG:|kernel BUG|general protection fault|KASAN:|UBSAN:|km
 pattern+='DMAR: \[DMA|DMAR: DRHD: handling fault|DMAR:.*fault|possible circular locking|'
 pattern+='possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|'
 pattern+='rcu: INFO|Kernel panic|list_add corruption|list_del corruption|refcount_t:|'
-pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt'
+pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt|'
+pattern+='pagealloc: |page_poison|DMA-API: |dma-api: '
 # Start-up lines of the debug kernel's checkers are not reports
 benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)|'
-benign+='rcu:[[:space:]]+RCU lockdep checking is enabled'
-hits=$(tr -d '\r' <"$log" | grep -n -E "$pattern" | grep -v -E "$benign")
+benign+='rcu:[[:space:]]+RCU lockdep checking is enabled|'
+benign+='DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config|'
+benign+='dma_debug_entry pool grown to)|'
+# page_poison=1 is on every command line (vm/run.sh)
+benign+='(Kernel command line|Command line): '
+# dma-debug out of memory: not a driver bug, but the checks stop there
+stopped='DMA-API: (cacheline tracking ENOMEM, dma-debug disabled|debugging out of memory|[0-9]+ debug entries requested but only)'
+tr -d '\r' <"$log" | grep -n -E "$stopped" | head -n 3 |
+	sed 's/^/vm: note: DMA-API debugging switched itself off (out of memory); not checked after line /' >&2
+hits=$(tr -d '\r' <"$log" | grep -n -E "$pattern" | grep -v -E "$benign|$stopped")
 [ -z "$hits" ] && exit 0
 echo "vm: FAIL: guest kernel log $log reports a problem:" >&2
 printf '%s\n' "$hits" | head -n 10 | sed 's/^/vm:   line /' >&2

@@ -17,9 +17,9 @@
 #
 # Environment: KVER, KIMAGE (default /boot/vmlinuz-$KVER), INITRAMFS,
 # VM_APPEND (more kernel arguments). DEBUG_KERNEL=1 boots the debug kernel
-# of `make debug-kernel` (build/debug-kernel, or DEBUG_KERNEL_DIR) with the
-# initramfs of `make debug-initramfs`, kmemleak on, and every timeout
-# multiplied by VM_TIMEOUT_SCALE (default 4: KASAN and lockdep under TCG).
+# of `make debug-kernel` (build/debug-kernel, a link into its cache, or
+# DEBUG_KERNEL_DIR) with the initramfs of `make debug-initramfs`, kmemleak
+# on, and every timeout multiplied by VM_TIMEOUT_SCALE (default 4: KASAN and lockdep under TCG).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
