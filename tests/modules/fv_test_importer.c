@@ -480,6 +480,14 @@ static int __init fvti_init(void)
 	ret = dma_coerce_mask_and_coherent(&fvti_pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto err_unregister_pdev;
+	/*
+	 * like a device with a scatter-gather engine: no segment size limit.
+	 * Without it, exporters that hand out one long segment (vb2's
+	 * dma-contig) break the 64 KiB default, which DMA-API debug reports.
+	 */
+	ret = dma_set_max_seg_size(&fvti_pdev->dev, UINT_MAX);
+	if (ret)
+		goto err_unregister_pdev;
 	ret = misc_register(&fvti_misc);
 	if (ret)
 		goto err_unregister_pdev;
