@@ -71,6 +71,7 @@
  * nr_pages counts PAGE_SIZE pages. Overflow traps: start + length is checked
  * with check_add_overflow() and against the mm's task_size.
  */
+#include <linux/bitmap.h>
 #include <linux/cred.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
@@ -523,6 +524,8 @@ static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
 			fv->nr_runs = seg->first_run;
 			goto err_release_segs;
 		}
+		/* an owner that maps it uncached keeps no cache lines of it */
+		seg->dma_coherent |= seg->cache != FRAMEVEC_CACHE_WB;
 		atomic64_inc(&framevec_stats.refs[seg->ops->id]);
 		fv->nr_pages += seg->nr_pages;
 		fv->revocable |= seg->ops->can_revoke;
@@ -982,31 +985,42 @@ static int framevec_check_peer(const struct framevec_seg *seg, struct device *de
 	return 0;
 }
 
+/* The attributes entry @i of an entry-by-entry mapping was mapped with */
+static unsigned long framevec_entry_attrs(const struct framevec_mapping *m, unsigned int i)
+{
+	return test_bit(i, m->nosync) ? DMA_ATTR_SKIP_CPU_SYNC : 0;
+}
+
 /* Undo the first @nr entries mapped by framevec_map_entries(). */
-static void framevec_unmap_entries(struct device *dev, struct sg_table *sgt,
-				   enum dma_data_direction dir, unsigned int nr)
+static void framevec_unmap_entries(struct framevec_mapping *m, unsigned int nr)
 {
 	struct scatterlist *sg;
 	unsigned int i;
 
-	for_each_sg(sgt->sgl, sg, nr, i) {
+	for_each_sg(m->sgt.sgl, sg, nr, i) {
 		if (sg_page(sg))
-			dma_unmap_page(dev, sg_dma_address(sg), sg_dma_len(sg), dir);
+			dma_unmap_page_attrs(m->dev, sg_dma_address(sg), sg_dma_len(sg),
+					     m->dir, framevec_entry_attrs(m, i));
 		else
-			dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg), dir, 0);
+			dma_unmap_resource(m->dev, sg_dma_address(sg), sg_dma_len(sg),
+					   m->dir, 0);
 	}
 }
 
 /*
- * A framevec holding MMIO: map each entry on its own, RAM with
- * dma_map_page() (the entry keeps its page), MMIO with dma_map_resource()
- * (no page, only the DMA address). Each entry maps to one DMA range, so
- * nents == orig_nents. On failure nothing is left mapped.
+ * A framevec holding MMIO, or RAM of both kinds of coherency: map each
+ * entry on its own, RAM with dma_map_page_attrs() (the entry keeps its
+ * page; DMA_ATTR_SKIP_CPU_SYNC for a dma_coherent segment, recorded in
+ * m->nosync), MMIO with dma_map_resource() (no page, only the DMA address).
+ * Each entry maps to one DMA range, so nents == orig_nents. On failure
+ * nothing is left mapped.
  */
-static int framevec_map_entries(struct framevec *fv, struct device *dev,
-				struct sg_table *sgt, enum dma_data_direction dir,
+static int framevec_map_entries(struct framevec *fv, struct framevec_mapping *m,
 				unsigned long max_seg_pages)
 {
+	struct sg_table *sgt = &m->sgt;
+	enum dma_data_direction dir = m->dir;
+	struct device *dev = m->dev;
 	struct scatterlist *sg = sgt->sgl;
 	unsigned int done = 0;
 	unsigned long s, r, n;
@@ -1026,8 +1040,11 @@ static int framevec_map_entries(struct framevec *fv, struct device *dev,
 				n = min(left, max_seg_pages);
 				len = n << PAGE_SHIFT;
 				if (seg->mem_type == FRAMEVEC_MEM_RAM) {
+					if (seg->dma_coherent)
+						__set_bit(done, m->nosync);
 					sg_set_page(sg, pfn_to_page(pfn), len, 0);
-					addr = dma_map_page(dev, sg_page(sg), 0, len, dir);
+					addr = dma_map_page_attrs(dev, sg_page(sg), 0, len, dir,
+								  framevec_entry_attrs(m, done));
 				} else {
 					ret = framevec_check_peer(seg, dev, PFN_PHYS(pfn));
 					if (ret)
@@ -1049,16 +1066,46 @@ static int framevec_map_entries(struct framevec *fv, struct device *dev,
 	return 0;
 
 err_unmap:
-	framevec_unmap_entries(dev, sgt, dir, done);
+	framevec_unmap_entries(m, done);
 	return ret;
 }
 
 static void framevec_dma_unmap(struct framevec_mapping *m)
 {
 	if (m->mmio)
-		framevec_unmap_entries(m->dev, &m->sgt, m->dir, m->sgt.nents);
+		framevec_unmap_entries(m, m->sgt.nents);
 	else
-		dma_unmap_sgtable(m->dev, &m->sgt, m->dir, 0);
+		dma_unmap_sgtable(m->dev, &m->sgt, m->dir, m->attrs);
+}
+
+static void framevec_free_mapping(struct framevec_mapping *m)
+{
+	sg_free_table(&m->sgt);
+	bitmap_free(m->nosync);
+	kfree(m);
+}
+
+/*
+ * How a framevec is mapped: whole with one set of attributes when all its
+ * RAM agrees on CPU cache maintenance and it holds no MMIO, else entry by
+ * entry. Return the attributes for the whole table, or -1 for entries.
+ */
+static long framevec_map_attrs(const struct framevec *fv)
+{
+	bool coherent = false, noncoherent = false;
+	unsigned long i;
+
+	for (i = 0; i < fv->nr_segs; i++) {
+		if (fv->segs[i].mem_type == FRAMEVEC_MEM_MMIO)
+			return -1;
+		if (fv->segs[i].dma_coherent)
+			coherent = true;
+		else
+			noncoherent = true;
+	}
+	if (coherent && noncoherent)
+		return -1;
+	return coherent ? DMA_ATTR_SKIP_CPU_SYNC : 0;
 }
 
 /**
@@ -1069,8 +1116,12 @@ static void framevec_dma_unmap(struct framevec_mapping *m)
  *
  * Builds an sg_table of the runs (split to the device's maximum segment size)
  * and maps it for @dev. RAM-only framevecs are mapped with dma_map_sgtable(),
- * which may merge entries (an IOMMU makes one contiguous range). A framevec
- * holding MMIO (a PCI BAR) is mapped entry by entry: its MMIO entries have
+ * which may merge entries (an IOMMU makes one contiguous range). Memory its
+ * owner allocated as coherent DMA memory (vb2 dma-contig buffers, iomem RAM)
+ * or maps uncached is mapped with DMA_ATTR_SKIP_CPU_SYNC: no CPU cache
+ * maintenance, as the owner does none. A framevec mixing such RAM with RAM
+ * that needs maintenance is mapped entry by entry, as is a framevec
+ * holding MMIO (a PCI BAR): its MMIO entries have
  * no page, only sg_dma_address()/sg_dma_len() from dma_map_resource() on
  * their physical address, and its RAM entries come from dma_map_page(). For
  * such a table, sync only the entries that have a page, with
@@ -1102,6 +1153,7 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 {
 	unsigned long max_seg_pages, i, n, nents;
 	struct framevec_mapping *m;
+	long attrs;
 	struct scatterlist *sg;
 	int ret;
 
@@ -1123,15 +1175,25 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 		return ERR_PTR(-ENOMEM);
 	m->dev = dev;
 	m->dir = dir;
-	m->mmio = framevec_has_mmio(fv);
+	attrs = framevec_map_attrs(fv);
+	m->mmio = attrs < 0;
+	if (m->mmio) {
+		m->nosync = bitmap_zalloc(nents, GFP_KERNEL);
+		if (!m->nosync) {
+			ret = -ENOMEM;
+			goto err_free_mapping;
+		}
+	} else {
+		m->attrs = attrs;
+	}
 
 	ret = sg_alloc_table(&m->sgt, nents, GFP_KERNEL);
 	if (ret)
 		goto err_free_mapping;
 	if (m->mmio) {
-		ret = framevec_map_entries(fv, dev, &m->sgt, dir, max_seg_pages);
+		ret = framevec_map_entries(fv, m, max_seg_pages);
 		if (ret)
-			goto err_free_table;
+			goto err_free_mapping;
 	} else {
 		sg = m->sgt.sgl;
 		for (i = 0; i < fv->nr_runs; i++) {
@@ -1143,9 +1205,9 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 				sg_set_page(sg, pfn_to_page(pfn), n << PAGE_SHIFT, 0);
 			}
 		}
-		ret = dma_map_sgtable(dev, &m->sgt, dir, 0);
+		ret = dma_map_sgtable(dev, &m->sgt, dir, m->attrs);
 		if (ret)
-			goto err_free_table;
+			goto err_free_mapping;
 	}
 
 	mutex_lock(&fv->lock);
@@ -1162,10 +1224,8 @@ struct sg_table *framevec_map(struct framevec *fv, struct device *dev,
 
 err_unmap:
 	framevec_dma_unmap(m);
-err_free_table:
-	sg_free_table(&m->sgt);
 err_free_mapping:
-	kfree(m);
+	framevec_free_mapping(m);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(framevec_map);
@@ -1195,8 +1255,7 @@ void framevec_unmap(struct framevec *fv, struct device *dev,
 	/* off the list: no revocation can unmap it meanwhile */
 	if (!zapped)
 		framevec_dma_unmap(m);
-	sg_free_table(&m->sgt);
-	kfree(m);
+	framevec_free_mapping(m);
 	atomic64_dec(&framevec_stats.device_maps);
 	atomic_dec(&fv->nr_maps);
 }
@@ -1208,7 +1267,8 @@ EXPORT_SYMBOL_GPL(framevec_unmap);
  * @for_device: sync for the devices (end of CPU access), else for the CPU
  *
  * Syncs every live device mapping in the direction it was mapped with;
- * MMIO entries need no sync and revoked mappings are skipped.
+ * MMIO entries, memory its owner allocated coherent (dma_coherent) and
+ * revoked mappings are skipped.
  *
  * Context: process context, may sleep; takes fv->lock.
  */
@@ -1220,7 +1280,7 @@ void framevec_sync_maps(struct framevec *fv, bool for_device)
 
 	mutex_lock(&fv->lock);
 	list_for_each_entry(m, &fv->maps, node) {
-		if (m->zapped)
+		if (m->zapped || (m->attrs & DMA_ATTR_SKIP_CPU_SYNC))
 			continue;
 		if (!m->mmio) {
 			if (for_device)
@@ -1230,7 +1290,7 @@ void framevec_sync_maps(struct framevec *fv, bool for_device)
 			continue;
 		}
 		for_each_sgtable_dma_sg(&m->sgt, sg, i) {
-			if (!sg_page(sg))
+			if (!sg_page(sg) || test_bit(i, m->nosync))
 				continue;
 			if (for_device)
 				dma_sync_single_for_device(m->dev, sg_dma_address(sg),

@@ -103,6 +103,10 @@ struct framevec_source_ops {
  * @decrypted: the owner mapped it decrypted (pgprot_decrypted())
  * @provider: for MMIO, the device whose memory it is, if the source knows
  *	it (referenced by the source's own reference); else NULL
+ * @dma_coherent: the owner allocated it as coherent DMA memory (a vb2
+ *	dma-contig buffer, iomem RAM from dma_alloc_coherent()): device maps
+ *	of it never do CPU cache maintenance (DMA_ATTR_SKIP_CPU_SYNC), as
+ *	neither does the owner; so for memory mapped uncached by its owner
  */
 struct framevec_seg {
 	const struct framevec_source_ops *ops;
@@ -114,6 +118,7 @@ struct framevec_seg {
 	u8 cache;
 	bool decrypted;
 	struct device *provider;
+	bool dma_coherent;
 };
 
 /**
@@ -123,7 +128,10 @@ struct framevec_seg {
  * @node: entry in framevec->maps, under framevec->lock
  * @dev: the device it is mapped for
  * @dir: the direction it is mapped in
- * @mmio: mapped entry by entry (the framevec holds MMIO)
+ * @mmio: mapped entry by entry (the framevec holds MMIO, or RAM that needs
+ *	CPU cache maintenance next to RAM that must not get it)
+ * @attrs: DMA attributes of a table mapped whole (not @mmio)
+ * @nosync: for @mmio, the entries mapped with DMA_ATTR_SKIP_CPU_SYNC
  * @zapped: a revocation already unmapped it from @dev; framevec_unmap()
  *	only frees it
  */
@@ -133,6 +141,8 @@ struct framevec_mapping {
 	struct device *dev;
 	enum dma_data_direction dir;
 	bool mmio;
+	unsigned long attrs;
+	unsigned long *nosync;
 	bool zapped;
 };
 

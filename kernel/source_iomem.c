@@ -59,6 +59,8 @@ static int framevec_iomem_src_import(struct framevec *fv, struct framevec_seg *s
 	/* our reference on the object holds its reference on the device */
 	if (iomem->mem_type == FRAMEVEC_MEM_MMIO)
 		seg->provider = iomem->dev;
+	else
+		seg->dma_coherent = true;	/* RAM from dma_alloc_coherent() */
 
 	for (i = 0; i < iomem->nr_chunks && nr; i++) {
 		const struct framevec_iomem_chunk *c = &iomem->chunks[i];

@@ -85,6 +85,8 @@ static int framevec_vb2_import(struct framevec *fv, struct framevec_seg *seg,
 	ret = framevec_add_pfnmap(fv, seg, vma, start, end, "videobuf2 buffer");
 	if (ret)
 		goto err_put;
+	/* dma-contig MMAP buffers come from dma_alloc_attrs(): coherent */
+	seg->dma_coherent = true;
 	seg->priv = vs;
 	return 0;
 
