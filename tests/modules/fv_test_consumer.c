@@ -114,7 +114,8 @@ static long fvtc_map(void __user *uarg)
 	arg.total = 0;
 	for_each_sgtable_dma_sg(sgt, sg, i)
 		arg.total += sg_dma_len(sg);
-	arg.first_page_pfn = sg_page(sgt->sgl) ? page_to_pfn(sg_page(sgt->sgl)) : 0;
+	/* never sg_page() of an exporter's table: CONFIG_DMABUF_DEBUG mangles it */
+	arg.first_page_pfn = sgt->nents ? PHYS_PFN(sg_dma_address(sgt->sgl)) : 0;
 	dma_buf_unmap_attachment_unlocked(attach, sgt, arg.dir);
 	if (copy_to_user(uarg, &arg, sizeof(arg)))
 		ret = -EFAULT;

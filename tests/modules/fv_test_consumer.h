@@ -36,7 +36,8 @@ struct fvtc_cpu {
  * @nents: out: mapped entries
  * @pad: zero
  * @total: out: sum of the entries' DMA lengths
- * @first_page_pfn: out: pfn of the first entry's page (0 if none)
+ * @first_page_pfn: out: the first entry's DMA address as a pfn: its
+ *	physical frame for this device (dma-direct, no IOMMU), 0 if none
  */
 struct fvtc_map {
 	__s32 fd;

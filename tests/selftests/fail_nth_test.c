@@ -33,7 +33,7 @@ enum nth_mem { NTH_ANON, NTH_ANON_FAULT, NTH_THP, NTH_MIXED };
 FIXTURE(nth) {
 	int devfd, fvti, nth;
 	int heap_fd, udma_fd;
-	bool mixed;		/* has pieces without struct page */
+	bool mixed;		/* has dma-heap and udmabuf pieces (the dma-buf source) */
 	char *mem;		/* the imported range */
 	void *map;		/* what to munmap */
 	size_t len, map_len;
@@ -199,13 +199,6 @@ static int nth_call(struct __test_metadata *_metadata, FIXTURE_DATA(nth) *self,
 	case OP_DMABUF_MAP:
 		cnt = fvti_pfns(self->fvti, dmabuf, 0, NULL, 0);
 		err = cnt < 0 ? -cnt : 0;
-		/*
-		 * The importer lists pages after mapping: entries without a
-		 * struct page (the dma-heap and udmabuf pieces, VM_PFNMAP)
-		 * make it answer EOPNOTSUPP once the map has succeeded.
-		 */
-		if (err == EOPNOTSUPP && self->mixed)
-			err = 0, cnt = 1;
 		break;
 	}
 	*reached = nth_disarm(self->nth);
@@ -385,9 +378,8 @@ TEST_F(nth, ioc_import)
 	nth_sweep(_metadata, self, variant, OP_IOC_IMPORT, 0, -1);
 	/* afterwards the import works and sees the memory */
 	ASSERT_IMPORT_OK(self->devfd, self->mem, self->len, FRAMEVEC_IMPORT_WRITE, &fd);
-	/* mapped; the mixed range has pieces without pages to list */
-	ASSERT_EQ(self->mixed ? -EOPNOTSUPP : (long)(self->len / FV_PAGE),
-		  fvti_pfns(self->fvti, fd, 0, NULL, 0));
+	/* mapped; the dma-buf source holds the heap and udmabuf pages too */
+	ASSERT_EQ((long)(self->len / FV_PAGE), fvti_pfns(self->fvti, fd, 0, NULL, 0));
 	close(fd);
 }
 
