@@ -38,7 +38,8 @@
  *	field in @karg is set to it, whatever a racing thread wrote since
  *
  * Return: 0, -EFAULT, -EINVAL (smaller than the first version), or -E2BIG
- * (larger, with bytes this kernel does not know that are not zero).
+ * (larger than a page, or larger with bytes this kernel does not know that
+ * are not zero).
  */
 int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
 		       void __user *uarg, const char *name, u32 *usize_out)
@@ -52,6 +53,12 @@ int framevec_copy_uarg(void *karg, size_t ksize, size_t min_size,
 		fv_user_err("struct %s size %u is too small; rebuild against the current uapi header",
 			    name, usize);
 		return -EINVAL;
+	}
+	/* as clone3(): the unknown tail is checked for zeros, bounded */
+	if (usize > PAGE_SIZE) {
+		fv_user_err("struct %s size %u is larger than a page; pass sizeof() of the struct",
+			    name, usize);
+		return -E2BIG;
 	}
 	ret = copy_struct_from_user(karg, ksize, uarg, usize);
 	if (ret == -E2BIG)

@@ -149,6 +149,25 @@ TEST_F(errors, larger_struct_with_nonzero_tail_is_e2big)
 	ASSERT_EQ(E2BIG, raw_import(self->devfd, &arg));
 }
 
+/* Above a page, even all-zero, is E2BIG: the kernel never scans gigabytes */
+TEST_F(errors, struct_larger_than_a_page_is_e2big)
+{
+	size_t len = 2 * FV_PAGE;
+	struct framevec_import *arg = calloc(1, len);
+
+	ASSERT_NE(NULL, arg);
+	arg->size = FV_PAGE + 8;
+	arg->addr = (uintptr_t)self->buf;
+	arg->length = FV_PAGE;
+	EXPECT_EQ(E2BIG, raw_import(self->devfd, arg));
+	arg->size = 0xffffffff;
+	EXPECT_EQ(E2BIG, raw_import(self->devfd, arg));
+	/* exactly a page of zeros after the known fields is still fine */
+	arg->size = FV_PAGE;
+	EXPECT_EQ(0, raw_import(self->devfd, arg));	/* closes the fd */
+	free(arg);
+}
+
 TEST_F(errors, bad_struct_pointer_is_efault)
 {
 	ASSERT_EQ(-1, ioctl(self->devfd, FRAMEVEC_IOC_IMPORT, (void *)8));

@@ -6,9 +6,10 @@
  * Every ioctl takes one struct whose first member is its size in bytes, in
  * the style of iommufd: user space sets @size to sizeof() of the struct it was
  * built against. A smaller struct than the kernel's first version is refused
- * with EINVAL; a larger one is accepted only if every byte the kernel does not
- * know is zero (E2BIG otherwise). Unknown flags and non-zero reserved fields
- * are refused with EOPNOTSUPP and EINVAL respectively.
+ * with EINVAL; a larger one, up to a page, is accepted only if every byte the
+ * kernel does not know is zero (E2BIG otherwise, and for more than a page).
+ * Unknown flags and non-zero reserved fields are refused with EOPNOTSUPP and
+ * EINVAL respectively.
  */
 #ifndef _UAPI_LINUX_FRAMEVEC_H
 #define _UAPI_LINUX_FRAMEVEC_H
