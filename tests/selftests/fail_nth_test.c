@@ -33,7 +33,6 @@ enum nth_mem { NTH_ANON, NTH_ANON_FAULT, NTH_THP, NTH_MIXED };
 FIXTURE(nth) {
 	int devfd, fvti, nth;
 	int heap_fd, udma_fd;
-	bool mixed;		/* has dma-heap and udmabuf pieces (the dma-buf source) */
 	char *mem;		/* the imported range */
 	void *map;		/* what to munmap */
 	size_t len, map_len;
@@ -330,7 +329,6 @@ FIXTURE_SETUP(nth)
 		break;
 	case NTH_MIXED:
 		/* [anon P][dma-heap P][udmabuf P][anon P] */
-		self->mixed = true;
 		self->heap_fd = heap_alloc(P * FV_PAGE);
 		ASSERT_LE(0, self->heap_fd);
 		self->udma_fd = udmabuf_alloc(P * FV_PAGE, NULL);
