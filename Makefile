@@ -7,7 +7,7 @@ BUILD := $(TOP)/build
 KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?= /usr/src/linux-source-6.12
-DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod))
+DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity))
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
@@ -19,6 +19,9 @@ TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard
 GUEST_BINS = $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
 GUEST_BINS += $(BUILD)/tools/framevec tests/guest/fv-demo
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
+# Debian's own programs that take part in the guest (dynamically linked: the
+# initramfs carries their libraries, vm/mkinitramfs.sh HOST_PROGS)
+GUEST_HOST_PROGS := /usr/bin/stress-ng /usr/bin/trinity
 
 VM_PROFILE ?= plain
 VM_TIMEOUT ?= 300
@@ -68,7 +71,7 @@ selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
 	$(MAKE) module test-modules bench-module lib tools selftests
-	bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
+	HOST_PROGS="$(GUEST_HOST_PROGS)" bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
 # make vm CMD='cat /proc/modules' [FILES=dir] [VM_PROFILE=...] [VM_TIMEOUT=s]

@@ -35,6 +35,7 @@ fi
 pkgs=(qemu-system-x86 qemu-utils busybox-static cpio kmod sparse v4l-utils
       build-essential bc flex bison libelf-dev libssl-dev xz-utils zstd
       pkg-config dkms
+      stress-ng trinity
       linux-source-6.12
       "linux-image-$kver-unsigned" "linux-headers-$kver")
 missing=()

@@ -8,6 +8,10 @@
 # KMODROOT=DIR takes the kernel's modules from DIR/lib/modules/KVER (the
 # INSTALL_MOD_PATH of a kernel built here, e.g. the debug kernel) instead
 # of /lib/modules/KVER.
+# HOST_PROGS="PATH..." copies dynamically linked programs of the host (Debian's
+# stress-ng, trinity, ...) to the same paths in the guest, with every shared
+# library ldd names for them and the dynamic loader; a program missing on the
+# host fails the build (scripts/deps.sh installs them).
 set -euo pipefail
 
 kver=$1 out=$2
@@ -60,6 +64,32 @@ depmod -b "$stage" "$kver"
 for b in "${bins[@]}"; do
 	install -m 0755 "$b" "$stage/usr/bin/"
 done
+
+# A host program keeps its path; a library keeps the path ldd resolved it to
+# (Debian 12 is merged-/usr: /lib is a link to usr/lib, so copy under usr/).
+copy_host_file() {
+	local src=$1 real dst
+	real=$(readlink -f "$src")
+	dst=$stage/${src#/}
+	case $src in /lib/* | /lib64/*) dst=$stage/usr/${src#/} ;; esac
+	[ -e "$dst" ] && return 0
+	mkdir -p "$(dirname "$dst")"
+	cp "$real" "$dst"
+}
+host_progs=(${HOST_PROGS:-})
+if [ "${#host_progs[@]}" -gt 0 ]; then
+	mkdir -p "$stage/usr/lib" "$stage/usr/lib64"
+	ln -s usr/lib64 "$stage/lib64"
+	# /lib: busybox's tree has none; make it the merged-/usr link as on the host
+	[ -e "$stage/lib/modules" ] && { cp -a "$stage/lib/." "$stage/usr/lib/"; rm -rf "$stage/lib"; }
+	ln -s usr/lib "$stage/lib"
+	for p in "${host_progs[@]}"; do
+		[ -x "$p" ] || { echo "mkinitramfs: host program $p missing (make deps installs it)" >&2; exit 1; }
+		copy_host_file "$p"
+		ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+			while read -r lib; do copy_host_file "$lib"; done
+	done
+fi
 
 (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
