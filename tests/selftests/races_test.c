@@ -15,17 +15,19 @@
  *	written.
  *   fault_vs_revoke_and_reqbufs: threads fault in framevec dma-buf mmaps
  *	while their owners take the memory away: fv_test_exporter revokes
- *	(SIGBUS there is expected; the freed memory must keep its poison: no
- *	write got through after the revoke) and vivid (dma-contig) drops its
+ *	(SIGBUS there is expected, in the faulter and in a child that inherited
+ *	its mapping; the freed memory must keep its poison: no write got
+ *	through after the revoke) and vivid (dma-contig) drops its
  *	buffers with STREAMOFF, REQBUFS(0), munmap, close (no SIGBUS allowed:
  *	framevec holds the vb2 buffer, whose data must stay).
  *   import_vs_revoke_and_move_notify: threads import an exporter buffer
  *	(both front ends) and a dma-heap buffer while the exporter revokes its
  *	buffer (framevec's dma-buf then sends move_notify to a dynamic importer
  *	of fv_test_consumer) and the heap buffer's owner unmaps and closes it.
- *	Imports succeed or fail with ENODEV (revoked) / EFAULT (heap unmapped);
- *	every in-kernel import alive at the revoke was told; the heap data
- *	seen through framevec is the owner's.
+ *	Importers also release what they hold at random moments, the revoke
+ *	running or not. Imports succeed or fail with ENODEV (revoked) / EFAULT
+ *	(heap unmapped); every in-kernel import alive at the revoke was told;
+ *	the heap data seen through framevec is the owner's.
  *
  * Address discipline: while a race runs no thread maps at a kernel-chosen
  * address where another thread makes holes (races 1 and 3): every mapping
@@ -793,6 +795,7 @@ struct handoff {
 	uint32_t seed;
 	/* faulter's findings */
 	atomic_long rounds, sigbus, enodev, bad_data, unexpected, writable_after_revoke;
+	atomic_long child_sigbus, child_survived;
 	atomic_int last_errno;
 };
 
@@ -910,14 +913,37 @@ out:
 }
 
 /*
+ * A child that inherited the faulter's mapping writes it until it dies: the
+ * revoke must reach the copy of the mapping fork() made too. 1 if it died
+ * of SIGBUS, 0 if it was still writing after @timeout seconds.
+ */
+static int reap_writer(pid_t pid, double timeout)
+{
+	double end = now_s() + timeout;
+	int status;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_s() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return 0;
+		}
+		usleep(1000);
+	}
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/*
  * The iomem faulter: the dma-buf holds exporter memory that is revoked under
- * it. Reads see the owner's data or SIGBUS, writes go on until SIGBUS; once
- * revoked, a new mmap is ENODEV.
+ * it. Reads see the owner's data or SIGBUS, writes go on until SIGBUS, in
+ * this thread and in a child that inherited the mapping; once revoked, a
+ * new mmap is ENODEV.
  */
 static void *iomem_faulter(void *arg)
 {
 	struct handoff *h = arg;
 	volatile uint32_t *m;
+	pid_t child;
 	int sig;
 
 	while (!wait_state(h, H_OFFERED, 1e9)) {
@@ -935,24 +961,41 @@ static void *iomem_faulter(void *arg)
 			set_touching(h);
 			goto out;
 		}
-		GUARDED(sig, {
-			if (fv_check((void *)m, len, h->seed))
-				atomic_fetch_add(&h->bad_data, 1);
-			set_touching(h);
-			do {
-				done = atomic_load(&h->state) == H_OWNER_DONE;
-				for (i = 0; i < len / 4; i += 256)
-					m[i] = h->seed + 1;
-			} while (!done);
-			/* the revoke returned and our writes still land */
-			atomic_fetch_add(&h->writable_after_revoke, 1);
-		});
+		GUARDED(sig, if (fv_check((void *)m, len, h->seed))
+			atomic_fetch_add(&h->bad_data, 1));
+		child = -1;
+		if (!sig) {
+			child = fork();
+			if (child == 0) {
+				signal(SIGBUS, SIG_DFL);
+				for (;;)
+					for (i = 0; i < len / 4; i += 512)
+						m[i] = h->seed + 2;
+			}
+		}
+		set_touching(h);
+		if (!sig)
+			GUARDED(sig, {
+				do {
+					done = atomic_load(&h->state) == H_OWNER_DONE;
+					for (i = 0; i < len / 4; i += 256)
+						m[i] = h->seed + 1;
+				} while (!done);
+				/* the revoke returned and our writes still land */
+				atomic_fetch_add(&h->writable_after_revoke, 1);
+			});
 		if (sig == SIGBUS)
 			atomic_fetch_add(&h->sigbus, 1);
 		else if (sig)
 			atomic_fetch_add(&h->unexpected, 1);
 		munmap((void *)m, len);
 		wait_state(h, H_OWNER_DONE, 30);
+		if (child > 0) {
+			if (reap_writer(child, 10))
+				atomic_fetch_add(&h->child_sigbus, 1);
+			else
+				atomic_fetch_add(&h->child_survived, 1);
+		}
 		/* revoked: no new mapping */
 		m = mmap(NULL, len, PROT_READ, MAP_SHARED, h->fd, 0);
 		if (m != MAP_FAILED) {
@@ -1100,8 +1143,9 @@ TEST_F_TIMEOUT(races, fault_vs_revoke_and_reqbufs, 900)
 	TH_LOG("%.1f s: vb2 %ld rounds (faulter %ld, %ld SIGBUS, %ld bad data, %ld unexpected: %s)",
 	       now_s() - t0, (long)r->vb2_rounds, (long)r->vb2.rounds, (long)r->vb2.sigbus,
 	       (long)r->vb2.bad_data, (long)r->vb2.unexpected, strerror(r->vb2.last_errno));
-	TH_LOG("iomem %ld rounds (faulter %ld: %ld SIGBUS, %ld mmap ENODEV, %ld bad data, %ld unexpected: %s, %ld writable after revoke), %ld lost poison",
+	TH_LOG("iomem %ld rounds (faulter %ld: %ld SIGBUS, %ld of its children SIGBUS, %ld survived, %ld mmap ENODEV, %ld bad data, %ld unexpected: %s, %ld writable after revoke), %ld lost poison",
 	       (long)r->iomem_rounds, (long)r->iomem.rounds, (long)r->iomem.sigbus,
+	       (long)r->iomem.child_sigbus, (long)r->iomem.child_survived,
 	       (long)r->iomem.enodev, (long)r->iomem.bad_data, (long)r->iomem.unexpected,
 	       strerror(r->iomem.last_errno), (long)r->iomem.writable_after_revoke,
 	       (long)r->poison_lost);
@@ -1122,6 +1166,9 @@ TEST_F_TIMEOUT(races, fault_vs_revoke_and_reqbufs, 900)
 	EXPECT_EQ(0, r->iomem.bad_data);
 	EXPECT_EQ(0, r->iomem.unexpected);
 	EXPECT_EQ(0, r->iomem.writable_after_revoke);
+	/* and so did every child that inherited a mapping */
+	EXPECT_LT(0, r->iomem.child_sigbus);
+	EXPECT_EQ(0, r->iomem.child_survived);
 	EXPECT_EQ(0, r->poison_lost);
 	free(r);
 }
@@ -1234,7 +1281,14 @@ static void *r3_importer(void *arg)
 			atomic_fetch_add(&r->acks, 1);
 			continue;
 		}
-		switch (rnd(&w->seed) % 3) {
+		switch (rnd(&w->seed) % 4) {
+		case 3:	/* let go of one, maybe while the revoke runs */
+			if (!nheld)
+				break;
+			i = rnd(&w->seed) % nheld;
+			r3_release(r, tifd, &held[i], 0);
+			held[i] = held[--nheld];
+			break;
 		case 0:
 			if (nheld == R3_HELD)
 				break;
