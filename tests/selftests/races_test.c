@@ -121,7 +121,7 @@ static void install_fault_handlers(void)
 	sigaction(SIGSEGV, &sa, NULL);
 }
 
-/* Touch every word with @op; returns 0, or the signal that stopped it */
+/* Run @body; @sigvar is 0, or the SIGBUS/SIGSEGV that cut it short */
 #define GUARDED(sigvar, body) do {						\
 	(sigvar) = sigsetjmp(fault_jmp, 1);					\
 	if (!(sigvar)) {							\
@@ -130,6 +130,26 @@ static void install_fault_handlers(void)
 		fault_armed = 0;						\
 	}									\
 } while (0)
+
+/* Write the first byte of every page (faults, breaks COW) */
+static void poke_pages(volatile unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += FV_PAGE)
+		p[i]++;
+}
+
+/* Read a word of every cache line */
+static uint32_t read_lines(const volatile uint32_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < len / 4; i += 16)
+		sum += p[i];
+	return sum;
+}
 
 /* A PROT_NONE reservation (or re-reservation over whatever is at @at) */
 static void *reserve(void *at, size_t len)
@@ -428,7 +448,8 @@ static long first_bad_word(const void *m, size_t len, unsigned int seed, int ski
 	size_t i;
 
 	for (i = 0; i < len / 4; i++)
-		if (!(skip_first && !(i % (FV_PAGE / 4))) && p[i] != seed * 2654435761u + (uint32_t)i)
+		if (!(skip_first && !(i % (FV_PAGE / 4))) &&
+		    p[i] != seed * 2654435761u + (uint32_t)i)
 			return i;
 	return -1;
 }
@@ -448,14 +469,15 @@ static void *hostile(void *arg)
 	struct worker *w = arg;
 	struct race1 *r = w->r;
 	static const int prots[] = { PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE };
-	volatile unsigned char *p;
 	int sig;
 
 	while (!atomic_load(&r->stop)) {
 		unsigned int off = rnd(&w->seed) % ARENA_PAGES;
-		unsigned int n = 1 + rnd(&w->seed) % (ARENA_PAGES - off < 16 ? ARENA_PAGES - off : 16);
+		unsigned int max = ARENA_PAGES - off < 16 ? ARENA_PAGES - off : 16;
+		unsigned int n = 1 + rnd(&w->seed) % max;
 		unsigned char *at = r->arena + off * FV_PAGE;
-		size_t len = n * FV_PAGE, i;
+		int anon = MAP_ANONYMOUS | MAP_FIXED;
+		size_t len = n * FV_PAGE;
 
 		switch (rnd(&w->seed) % 8) {
 		case 0:
@@ -463,12 +485,11 @@ static void *hostile(void *arg)
 			break;
 		case 1:
 		case 2:
-			mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-			     (rnd(&w->seed) & 1 ? MAP_POPULATE : 0), -1, 0);
+			mmap(at, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | anon | (rnd(&w->seed) & 1 ? MAP_POPULATE : 0), -1, 0);
 			break;
 		case 3:
-			mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED,
-			     -1, 0);
+			mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | anon, -1, 0);
 			break;
 		case 4:
 			mprotect(at, len, prots[rnd(&w->seed) % 3]);
@@ -477,8 +498,7 @@ static void *hostile(void *arg)
 			madvise(at, len, MADV_DONTNEED);
 			break;
 		default:	/* write the first byte of each page: faults, COW after a fork */
-			p = at;
-			GUARDED(sig, for (i = 0; i < len; i += FV_PAGE) p[i]++);
+			GUARDED(sig, poke_pages(at, len));
 			break;
 		}
 		atomic_fetch_add(&r->hostile_ops, 1);
@@ -496,7 +516,7 @@ static int import_and_use(struct race1 *r, void *win, void *p, unsigned int n, i
 	size_t len = n * FV_PAGE;
 	volatile uint32_t sum = 0;
 	int fd, ret, sig;
-	long bad;
+	long bad = -1;
 	void *m;
 
 	ret = fv_import(r->devfd, p, len, write ? FRAMEVEC_IMPORT_WRITE : 0, &fd);
@@ -511,10 +531,12 @@ static int import_and_use(struct race1 *r, void *win, void *p, unsigned int n, i
 		m = map_fd_at(win, len, PROT_READ, fd);
 		if (m == MAP_FAILED)
 			atomic_fetch_add(&r->map_errors, 1);
-		else if ((bad = first_bad_word(m, len, seed, 1)) >= 0)
+		else
+			bad = first_bad_word(m, len, seed, 1);
+		if (bad >= 0)
 			data_lost(r, 1, m, bad);
 	} else {
-		GUARDED(sig, for (size_t i = 0; i < len; i += 64) sum += ((uint32_t *)m)[i / 4]);
+		GUARDED(sig, sum += read_lines(m, len));
 		if (sig)	/* pinned pages behind a framevec mmap never fault */
 			atomic_fetch_add(&r->map_errors, 1);
 	}
@@ -556,7 +578,7 @@ static void held_check(struct race1 *r, struct worker *w, int tifd, unsigned cha
 	unsigned int seed = rnd(&w->seed);
 	uint32_t id = 0;
 	int fd, kret, op;
-	long bad;
+	long bad = -1;
 	void *m;
 
 	if (mmap(own, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
@@ -597,7 +619,9 @@ static void held_check(struct race1 *r, struct worker *w, int tifd, unsigned cha
 	m = map_fd_at(win, len, PROT_READ, fd);
 	if (m == MAP_FAILED)
 		atomic_fetch_add(&r->map_errors, 1);
-	else if ((bad = first_bad_word(m, len, seed, 0)) >= 0)
+	else
+		bad = first_bad_word(m, len, seed, 0);
+	if (bad >= 0)
 		data_lost(r, 10 + op, m, bad);
 	if (!kret) {
 		if (fvti_pfns(tifd, -1, id, after, HELD_PAGES) != HELD_PAGES ||
@@ -652,7 +676,7 @@ static void *importer(void *arg)
  */
 static int child_main(struct race1 *r, unsigned int seed)
 {
-	volatile unsigned char *a = r->arena;
+	unsigned char *a = r->arena;
 	unsigned int off = rnd(&seed) % (ARENA_PAGES - MAX_IMPORT);
 	size_t len = (1 + rnd(&seed) % MAX_IMPORT) * FV_PAGE, i;
 	int fd, ret, sig, tifd;
@@ -661,7 +685,7 @@ static int child_main(struct race1 *r, unsigned int seed)
 	void *m;
 
 	/* touch what we inherited: COW breaks in the child */
-	GUARDED(sig, for (i = 0; i < ARENA_PAGES * FV_PAGE; i += FV_PAGE) a[i]++);
+	GUARDED(sig, poke_pages(a, ARENA_PAGES * FV_PAGE));
 	ret = fv_import(r->devfd, r->arena + off * FV_PAGE, len, FRAMEVEC_IMPORT_WRITE, &fd);
 	if (ret && ret != EFAULT && ret != EACCES)
 		return 11;
@@ -865,6 +889,7 @@ static void *vb2_faulter(void *arg)
 {
 	struct handoff *h = arg;
 	volatile uint32_t *m;
+	volatile int bad = 0;
 	int sig;
 
 	while (!wait_state(h, H_OFFERED, 1e9)) {
@@ -897,8 +922,10 @@ static void *vb2_faulter(void *arg)
 			atomic_fetch_add(&h->unexpected, 1);
 			atomic_store(&h->last_errno, errno);
 		} else {
-			GUARDED(sig, if (fv_check((void *)m, len, h->seed + 1))
-				atomic_fetch_add(&h->bad_data, 1));
+			bad = 0;
+			GUARDED(sig, bad = fv_check((void *)m, len, h->seed + 1));
+			if (bad)
+				atomic_fetch_add(&h->bad_data, 1);
 			if (sig)
 				atomic_fetch_add(&h->sigbus, 1);
 			munmap((void *)m, len);
@@ -944,6 +971,7 @@ static void *iomem_faulter(void *arg)
 	struct handoff *h = arg;
 	volatile uint32_t *m;
 	pid_t child;
+	volatile int bad = 0;
 	int sig;
 
 	while (!wait_state(h, H_OFFERED, 1e9)) {
@@ -961,8 +989,10 @@ static void *iomem_faulter(void *arg)
 			set_touching(h);
 			goto out;
 		}
-		GUARDED(sig, if (fv_check((void *)m, len, h->seed))
-			atomic_fetch_add(&h->bad_data, 1));
+		bad = 0;
+		GUARDED(sig, bad = fv_check((void *)m, len, h->seed));
+		if (bad)
+			atomic_fetch_add(&h->bad_data, 1);
 		child = -1;
 		if (!sig) {
 			child = fork();
@@ -1244,7 +1274,8 @@ static void r3_release(struct race3 *r, int tifd, struct held *h, int revoked)
 	}
 	if (h->fd >= 0)
 		close(h->fd);
-	h->fd = h->kid = -1;
+	h->fd = -1;
+	h->kid = -1;
 }
 
 static void *r3_importer(void *arg)
