@@ -577,8 +577,9 @@ static void got_dmabuf(struct fz *z, int fd, uint64_t addr, uint64_t len, bool w
 	off_t size;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	/* "/dmabuf:NAME" on the dma-buf pseudo filesystem */
 	if (fd < 0 || readlink(link, target, sizeof(target) - 1) < 0 ||
-	    strcmp(target, "anon_inode:dmabuf")) {
+	    strncmp(target, "/dmabuf:", 8)) {
 		FZ_FAIL(z, "dmabuf_fd %d is not a dma-buf (%s)", fd, target);
 		if (fd >= 0)
 			close(fd);
@@ -668,7 +669,7 @@ static void op_import(struct fz *z)
 /* ---- FRAMEVEC_IOC_EXPLAIN ---- */
 
 static void check_entries(struct fz *z, const struct framevec_explain *a, uint32_t n,
-			  char *ents)
+			  bool complete, char *ents)
 {
 	uint64_t next = a->addr;
 	uint32_t i;
@@ -703,9 +704,17 @@ static void check_entries(struct fz *z, const struct framevec_explain *a, uint32
 		}
 		next = e->end;
 	}
-	if (n && n == a->nr_entries && next != a->addr + a->length)
+	if (complete && next != a->addr + a->length) {
 		FZ_FAIL(z, "the %u entries end at %#llx, not at %#llx", n,
 			(unsigned long long)next, (unsigned long long)(a->addr + a->length));
+		for (i = 0; i < n && z->failures <= 20; i++) {
+			struct framevec_explain_entry *e = (void *)(ents + (size_t)i * a->entry_size);
+
+			ksft_print_msg("  entry %u: %#llx-%#llx backing %u source %d error %u %s\n", i,
+				       (unsigned long long)e->start, (unsigned long long)e->end,
+				       e->backing, e->source, e->error, e->name);
+		}
+	}
 }
 
 static void op_explain(struct fz *z)
@@ -808,7 +817,7 @@ static void op_explain(struct fz *z)
 		if (!n)
 			FZ_FAIL(z, "a non-empty range has no entry");
 		if (a.entries == (uintptr_t)ents)
-			check_entries(z, &a, n < cap ? n : cap, ents);
+			check_entries(z, &a, n < cap ? n : cap, !err, ents);
 	}
 }
 
@@ -1435,8 +1444,7 @@ static void world_setup(struct __test_metadata *_metadata, struct fz *z, bool no
 	ASSERT_NE(MAP_FAILED, z->scratch);
 	p = mmap(NULL, 2 * FV_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, munmap(p + FV_PAGE, FV_PAGE));
-	z->argbuf = p;
+	z->argbuf = p;	/* its second page becomes a hole at the end */
 	z->argfd = memfd_create("fv-fuzz-arg", MFD_CLOEXEC);
 	ASSERT_LE(0, z->argfd);
 	ASSERT_EQ(0, ftruncate(z->argfd, FV_PAGE));
@@ -1447,8 +1455,7 @@ static void world_setup(struct __test_metadata *_metadata, struct fz *z, bool no
 	p = mmap(NULL, (ENT_PAGES + 1) * FV_PAGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, munmap(p + ENT_PAGES * FV_PAGE, FV_PAGE));
-	z->ents = p;
+	z->ents = p;	/* so does the page after its last */
 
 	if (nobody) {
 		ASSERT_EQ(0, become_nobody(FZ_NOBODY_MEMLOCK_PAGES * FV_PAGE));
@@ -1472,6 +1479,9 @@ static void world_setup(struct __test_metadata *_metadata, struct fz *z, bool no
 	z->wrong[z->nwrong++] = -1;
 	z->wrong[z->nwrong++] = z->devfd;
 	ASSERT_EQ(-1, fcntl(1000, F_GETFD));
+	/* the holes after the struct and entries pages, last: no mmap fills them */
+	ASSERT_EQ(0, munmap(z->argbuf + FV_PAGE, FV_PAGE));
+	ASSERT_EQ(0, munmap(z->ents + ENT_PAGES * FV_PAGE, FV_PAGE));
 	pthread_mutex_init(&z->lock, NULL);
 	ksft_print_msg("%s: seed %llu (FV_FUZZ_SEED), stream %#llx, as %s\n", test,
 		       fz_seed, (unsigned long long)z->r.s, nobody ? "nobody" : "root");
