@@ -331,6 +331,12 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? errno : 0;
 }
 
+/* dma_buf_get() of an fd that is not a dma-buf: closed or of another kind */
+static eset not_dmabuf(int fd)
+{
+	return fd < 0 || fd >= 1000 ? E(EBADF) : E(EINVAL);
+}
+
 /* ---- generators ---- */
 
 static uint64_t gen_addr(struct fz *z)
@@ -909,7 +915,7 @@ static void op_consumer(struct fz *z)
 {
 	struct pooled *p;
 	int fd = gen_fd(z, &p), err;
-	const eset get = fd < 0 || fd >= 1000 ? E(EBADF) : E(EINVAL);
+	const eset get = not_dmabuf(fd);
 	uint64_t len;
 	eset want;
 
@@ -1100,7 +1106,7 @@ static void op_importer(struct fz *z)
 		if (pf.dmabuf_fd == -1)
 			want = s ? E_OK | E(EFAULT) : E(ENOENT);
 		else if (!p)
-			want = pf.dmabuf_fd >= 1000 ? E(EBADF) : E(EINVAL);
+			want = not_dmabuf(pf.dmabuf_fd);
 		else
 			want = E_OK | E(EFAULT) | E(ENOMEM) | E(EOPNOTSUPP) | E(EREMOTEIO) |
 			       E(ENODEV) | E(EINVAL) | E(EBUSY);
@@ -1241,9 +1247,9 @@ static void op_exporter(struct fz *z)
 			want = E(EINVAL);
 		else if (a.use_pci)
 			want = E(ENODEV) | (p ? E_OK | E(ENOMEM) | E(EOPNOTSUPP) | E(EREMOTEIO) :
-						a.dmabuf_fd >= 1000 ? E(EBADF) : E(EINVAL));
+						not_dmabuf(a.dmabuf_fd));
 		else if (!p)
-			want = a.dmabuf_fd >= 1000 ? E(EBADF) : E(EINVAL);
+			want = not_dmabuf(a.dmabuf_fd);
 		else if (!p->write)	/* mapped both ways: the write rule */
 			want = E(EACCES) | (p->special ? E(EOPNOTSUPP) : 0);
 		else
@@ -1261,7 +1267,7 @@ static void op_edu(struct fz *z)
 {
 	struct pooled *p;
 	int fd = gen_fd(z, &p), err;
-	const eset get = fd < 0 || fd >= 1000 ? E(EBADF) : E(EINVAL);
+	const eset get = not_dmabuf(fd);
 	eset want;
 
 	if (z->edu < 0)
