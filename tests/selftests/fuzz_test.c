@@ -364,6 +364,15 @@ static uint64_t gen_addr(struct fz *z)
 	}
 }
 
+/* A pointer a driver writes through: anything gen_addr() gives but our stack */
+static uint64_t gen_uptr(struct fz *z)
+{
+	uint64_t a = gen_addr(z), sp = (uintptr_t)&a;
+
+	return a >= (sp & ~(FV_PAGE - 1)) - 64 * FV_PAGE && a < sp + 64 * FV_PAGE ?
+	       (uintptr_t)z->argbuf : a;
+}
+
 static uint64_t gen_len(struct fz *z, uint64_t addr)
 {
 	struct rng *r = &z->r;
@@ -929,7 +938,7 @@ static void op_consumer(struct fz *z)
 		a.offset = below(&z->r, 3) ? 0 : gen_len(z, 0) & 0xffffffff;
 		a.length = below(&z->r, 4) ? (1 + below(&z->r, 2)) * FV_PAGE - below(&z->r, 2) :
 					     gen_len(z, 0);
-		a.user_ptr = below(&z->r, 2) ? (uintptr_t)z->argbuf : gen_addr(z);
+		a.user_ptr = below(&z->r, 2) ? (uintptr_t)z->argbuf : gen_uptr(z);
 		len = a.length;
 		snprintf(z->what, sizeof(z->what), "FVTC_VMAP_%s fd %d offset %#llx length %#llx user %#llx",
 			 write ? "WRITE" : "READ", fd, (unsigned long long)a.offset,
@@ -1099,7 +1108,7 @@ static void op_importer(struct fz *z)
 		check_errno(z, err, s ? E_OK : E(ENOENT));
 		if (below(&z->r, 2))
 			pf.dmabuf_fd = gen_fd(z, &p);
-		pf.pfns = below(&z->r, 3) ? (uintptr_t)z->argbuf : gen_addr(z);
+		pf.pfns = below(&z->r, 3) ? (uintptr_t)z->argbuf : gen_uptr(z);
 		snprintf(z->what, sizeof(z->what), "FVTI_IOC_PFNS fd %d id %u max %u pfns %#llx",
 			 pf.dmabuf_fd, id, pf.max, (unsigned long long)pf.pfns);
 		err = xioctl(z->importer, FVTI_IOC_PFNS, &pf);
