@@ -606,9 +606,14 @@ static void got_dmabuf(struct fz *z, int fd, uint64_t addr, uint64_t len, bool w
 	if (size < 0 || (uint64_t)size != len)
 		FZ_FAIL(z, "dma-buf size %lld, imported %#llx bytes", (long long)size,
 			(unsigned long long)len);
+	/* the stack and the like: no driver may write them through the dma-buf */
+	if (!v->exact) {
+		close(fd);
+		return;
+	}
 	if (z->npool == FZ_POOL)
 		pool_close(z, below(&z->r, FZ_POOL));
-	z->pool[z->npool++] = (struct pooled){ fd, v->exact ? addr : 0, len, write, v->special };
+	z->pool[z->npool++] = (struct pooled){ fd, addr, len, write, v->special };
 }
 
 /* An fd for a call that wants a dma-buf: mostly one, sometimes the wrong kind */
