@@ -291,6 +291,8 @@ struct fz {
 	int nquarantined;
 	char what[512];
 	int failures;
+	uint64_t results[128];	/* checked calls by errno, 0: success */
+	uint64_t dmabufs;	/* dma-bufs whose fd, size and flags were checked */
 	/* concurrency */
 	atomic_int cdevfd;
 	atomic_bool stop;
@@ -321,6 +323,8 @@ static void check_errno(struct fz *z, int got, eset want)
 {
 	char buf[512];
 
+	if (got >= 0 && got < 128)
+		z->results[got]++;
 	if (!IN(want, got))
 		FZ_FAIL(z, "got %s, expected one of {%s}", got ? strerrorname_np(got) : "success",
 			eset_str(want, buf, sizeof(buf)));
@@ -602,6 +606,7 @@ static void got_dmabuf(struct fz *z, int fd, uint64_t addr, uint64_t len, bool w
 	}
 	if (fcntl(fd, F_GETFD) != FD_CLOEXEC)
 		FZ_FAIL(z, "dmabuf_fd %d is not O_CLOEXEC", fd);
+	z->dmabufs++;
 	size = lseek(fd, 0, SEEK_END);
 	if (size < 0 || (uint64_t)size != len)
 		FZ_FAIL(z, "dma-buf size %lld, imported %#llx bytes", (long long)size,
@@ -1337,6 +1342,25 @@ static void op_edu(struct fz *z)
 	}
 }
 
+/* What the checked calls gave: the fuzzer reached past the argument checks */
+static void print_results(struct fz *z)
+{
+	char buf[1024];
+	size_t off = 0;
+	uint64_t total = 0;
+	int e;
+
+	for (e = 0; e < 128; e++) {
+		if (!z->results[e])
+			continue;
+		total += z->results[e];
+		off += snprintf(buf + off, sizeof(buf) > off ? sizeof(buf) - off : 0, " %s:%llu",
+				e ? strerrorname_np(e) : "ok", (unsigned long long)z->results[e]);
+	}
+	ksft_print_msg("%s: %llu calls checked:%s; %llu dma-bufs checked\n", z->test,
+		       (unsigned long long)total, buf, (unsigned long long)z->dmabufs);
+}
+
 /* ---- setup and teardown of one test's world ---- */
 
 static int open_driver(struct __test_metadata *_metadata, const char *path)
@@ -1512,6 +1536,8 @@ static void world_end(struct __test_metadata *_metadata, struct fz *z)
 {
 	unsigned int n = 0, seg;
 	int k;
+
+	print_results(z);
 
 	for (seg = 0; seg < sizeof(layout) / sizeof(layout[0]); seg++) {
 		enum kind kd = z->kind[n];
@@ -1863,7 +1889,7 @@ TEST_F_TIMEOUT(trinity, ioctl_mmap_close_as_nobody, 1200)
 		dup2(out[1], 2);
 		if (chdir(FZ_TRINITY_DIR) || become_nobody(FZ_NOBODY_MEMLOCK_PAGES * FV_PAGE))
 			_exit(126);
-		execl(FZ_TRINITY, FZ_TRINITY, "-q", "-l", "off", "-s", seedarg, "-C", "2",
+		execl(FZ_TRINITY, FZ_TRINITY, "-q", "--stats", "-l", "off", "-s", seedarg, "-C", "2",
 		      "-V", FV_DEV,
 		      "--disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm",
 		      "-c", "ioctl", "-c", "mmap", "-c", "munmap", "-c", "mremap",
