@@ -75,6 +75,15 @@
 static unsigned long long fz_seed = 20260101;
 static unsigned int fz_seconds;
 static unsigned long long fz_iters_max;
+/*
+ * DMA-API debug (the debug kernel) WARNs when one cacheline is in two
+ * device mappings at once that are not DMA_TO_DEVICE ("overlapping mappings
+ * aren't supported"), which two dma-bufs of the same pages, or one attached
+ * twice, give as soon as a writable mapping is kept. There the fuzzer keeps
+ * no such mapping: no dynamic attach of a writable static dma-buf (the core
+ * maps it both ways at attach), and kept maps are DMA_TO_DEVICE.
+ */
+static bool fz_dma_debug;
 
 static void fz_config(void)
 {
@@ -97,6 +106,7 @@ static void fz_config(void)
 		}
 		fz_seconds = strstr(cmdline, "kmemleak=on") ? 30 : 60;
 	}
+	fz_dma_debug = !access("/sys/kernel/debug/dma-api", F_OK);
 	s = getenv("FV_FUZZ_ITERS");
 	if (s && *s)
 		fz_iters_max = strtoull(s, NULL, 0);
@@ -988,6 +998,8 @@ static void op_consumer(struct fz *z)
 		struct fvtc_dyn_attach a = { .fd = fd };
 
 		snprintf(z->what, sizeof(z->what), "FVTC_DYN_ATTACH fd %d", fd);
+		if (fz_dma_debug && p && p->write)
+			break;
 		err = xioctl(z->consumer, FVTC_DYN_ATTACH, &a);
 		/* the core maps a dynamic importer both ways at attach: the write rule */
 		check_errno(z, err, !p ? get : !p->write && !p->special ? E(EACCES) :
@@ -997,6 +1009,9 @@ static void op_consumer(struct fz *z)
 	case 4: {
 		struct fvtc_dyn_map a = { .id = below(&z->r, FVTC_MAX_DYN + 2),
 					  .dir = below(&z->r, 4) };
+
+		if (fz_dma_debug && a.dir != 3)
+			a.dir = 1;
 
 		snprintf(z->what, sizeof(z->what), "FVTC_DYN_MAP id %u dir %u", a.id, a.dir);
 		err = xioctl(z->consumer, FVTC_DYN_MAP, &a);
@@ -1072,6 +1087,9 @@ static void op_importer(struct fz *z)
 	}
 	case 3: {
 		struct fvti_map a = { .id = id, .dir = below(&z->r, 4) };
+
+		if (fz_dma_debug && a.dir != 3)
+			a.dir = FVTI_DIR_TO_DEVICE;
 
 		snprintf(z->what, sizeof(z->what), "FVTI_IOC_MAP id %u dir %u", a.id, a.dir);
 		if (a.dir > 2)
@@ -1317,6 +1335,8 @@ static void op_edu(struct fz *z)
 	}
 	case 2: {
 		snprintf(z->what, sizeof(z->what), "FVTE_DYN_ATTACH fd %d", fd);
+		if (fz_dma_debug && p && p->write)
+			break;
 		err = xioctl(z->edu, FVTE_DYN_ATTACH, &fd);
 		check_errno(z, err, !p ? get | E(EBUSY) :
 				    !p->write && !p->special ? E(EACCES) | E(EBUSY) :
@@ -1957,6 +1977,8 @@ int main(int argc, char **argv)
 	fz_config();
 	printf("# fuzz: seed %llu (FV_FUZZ_SEED), %u s (FV_FUZZ_SECONDS), iterations %llu (FV_FUZZ_ITERS, 0: bounded by time); replay: FV_FUZZ_SEED=%llu FV_FUZZ_SECONDS=%u fuzz_test\n",
 	       fz_seed, fz_seconds, fz_iters_max, fz_seed, fz_seconds);
+	if (fz_dma_debug)
+		printf("# fuzz: DMA-API debug is on: no writable device mapping is kept (see fz_dma_debug)\n");
 	fflush(stdout);
 	return test_harness_run(argc, argv);
 }
