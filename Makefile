@@ -71,7 +71,7 @@ selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
 	$(MAKE) module test-modules bench-module lib tools selftests
-	HOST_PROGS="$(GUEST_HOST_PROGS)" bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
+	HOST_PROGS="$(GUEST_HOST_PROGS)" bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko $(wildcard kernel/framevec_vb2.ko) bench/fv_bench.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
 # make vm CMD='cat /proc/modules' [FILES=dir] [VM_PROFILE=...] [VM_TIMEOUT=s]
