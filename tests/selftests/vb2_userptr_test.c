@@ -16,10 +16,11 @@
  * the frame vectors here is vb2-vmalloc (vm_map_ram() of the pages).
  *
  * Guest: modprobe vivid n_devs=2 allocators=1,0 (0: dma-contig, 1: vmalloc);
- * modprobe fv_test_importer. The tests load framevec_vb2 themselves.
+ * modprobe fv_test_importer; modprobe fv_test_exporter (revocable memory). The tests load framevec_vb2 themselves.
  */
 #include <stdbool.h>
 #include "pfnmap_helpers.h"
+#include "fv_test_exporter.h"
 
 #define LP_DIR		"/sys/kernel/livepatch/framevec_vb2"
 #define LP_PARAMS	"/sys/module/framevec_vb2/parameters/"
@@ -386,6 +387,82 @@ TEST_F(heap, malloc_userptr_streams_through_framevec)
 	}
 	vq_close(fd, variant->type);
 	free(pfns);
+}
+
+/* Does the kernel log, from @fd's position on, have a line with @what? */
+static bool kmsg_has(int fd, const char *what)
+{
+	char rec[1024];
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		if (strstr(rec, what))
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * Memory its owner can revoke (a driver's framevec iomem export): vb2 has
+ * no way to stop DMA on demand, so it is refused, EFAULT as unpatched, with
+ * one line saying why.
+ */
+FIXTURE(revocable) {
+	struct fv_counters base;
+	int texpfd, kmsg;
+	void *map;
+	size_t len;
+	struct v4l2_format fmt;
+};
+
+FIXTURE_SETUP(revocable)
+{
+	struct fv_texp_alloc a = { .nr_chunks = 1 };
+	int fd;
+
+	ASSERT_EQ(0, lp_enable());
+	ASSERT_EQ(0, fv_read_counters(&self->base));
+	fd = vivid_open(OUT_INST, V4L2_CAP_VIDEO_OUTPUT);
+	ASSERT_LE(0, fd);
+	self->fmt.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	ASSERT_EQ(0, ioctl(fd, VIDIOC_G_FMT, &self->fmt));
+	close(fd);
+	self->len = (self->fmt.fmt.pix.sizeimage + FV_PAGE - 1) & ~(FV_PAGE - 1);
+	a.nr_pages = self->len / FV_PAGE;
+	self->texpfd = open(FV_TEXP_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->texpfd);
+	ASSERT_EQ(0, ioctl(self->texpfd, FV_TEXP_IOC_ALLOC, &a));
+	self->map = mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->texpfd, a.mmap_offset);
+	ASSERT_NE(MAP_FAILED, self->map);
+	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, self->kmsg);
+	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
+}
+
+FIXTURE_TEARDOWN(revocable)
+{
+	munmap(self->map, self->len);
+	close(self->texpfd);
+	close(self->kmsg);
+	EXPECT_EQ(0, fv_read_long(LP_PARAMS "live_vectors"));
+	ASSERT_AT_BASELINE(&self->base);
+}
+
+TEST_F(revocable, is_efault_with_the_reason_logged)
+{
+	int out = vq_open(OUT_INST, V4L2_BUF_TYPE_VIDEO_OUTPUT, NULL, NBUF);
+
+	ASSERT_LE(0, out);
+	EXPECT_EQ(EFAULT, vq_qbuf(out, V4L2_BUF_TYPE_VIDEO_OUTPUT, 0, self->map, self->len,
+				  self->fmt.fmt.pix.sizeimage));
+	EXPECT_TRUE(kmsg_has(self->kmsg, "vb2 cannot stop DMA on demand"));
+	EXPECT_EQ(0, fv_read_long(LP_PARAMS "live_vectors"));
+	vq_close(out, V4L2_BUF_TYPE_VIDEO_OUTPUT);
 }
 
 /*
