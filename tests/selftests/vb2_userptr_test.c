@@ -16,11 +16,13 @@
  * the frame vectors here is vb2-vmalloc (vm_map_ram() of the pages).
  *
  * Guest: modprobe vivid n_devs=2 allocators=1,0 (0: dma-contig, 1: vmalloc);
- * modprobe fv_test_importer; modprobe fv_test_exporter (revocable memory). The tests load framevec_vb2 themselves.
+ * modprobe fv_test_importer; modprobe fv_test_exporter (revocable memory);
+ * modprobe fv_test_vb2mem (the dma-contig, dma-sg and vmalloc memops). The tests load framevec_vb2 themselves.
  */
 #include <stdbool.h>
 #include "pfnmap_helpers.h"
 #include "fv_test_exporter.h"
+#include "fv_test_vb2mem.h"
 
 #define LP_DIR		"/sys/kernel/livepatch/framevec_vb2"
 #define LP_PARAMS	"/sys/module/framevec_vb2/parameters/"
@@ -163,6 +165,19 @@ static void vq_close(int fd, uint32_t type)
 	close(fd);
 }
 
+/* An allocator's get_userptr() through fv_test_vb2mem: 0 or the errno */
+static int vm_get(int fd, uint32_t alloc, uint32_t dir, void *p, size_t len, struct fvvm_get *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->addr = (uintptr_t)p;
+	g->size = len;
+	g->alloc = alloc;
+	g->dir = dir;
+	return ioctl(fd, FVVM_GET, g) ? errno : 0;
+}
+
+static const char *const vm_names[] = { "dma-contig", "dma-sg", "vmalloc" };
+
 /* Without the patch: what mainline does since follow_pfn() went away */
 FIXTURE(unpatched) {
 	struct vivid_cap cap;
@@ -191,6 +206,22 @@ TEST_F(unpatched, userptr_of_a_vb2_mmap_buffer_is_efault)
 	EXPECT_EQ(EFAULT, vq_qbuf(out, V4L2_BUF_TYPE_VIDEO_OUTPUT, 0, self->cap.map[0],
 				  self->cap.len, self->cap.fmt.fmt.pix.sizeimage));
 	vq_close(out, V4L2_BUF_TYPE_VIDEO_OUTPUT);
+}
+
+TEST_F(unpatched, every_allocator_refuses_a_vb2_mmap_buffer)
+{
+	int fd = open(FVVM_DEV, O_RDWR | O_CLOEXEC);
+	struct fvvm_get g;
+	uint32_t a;
+
+	ASSERT_LE(0, fd);
+	for (a = FVVM_DMA_CONTIG; a <= FVVM_VMALLOC; a++) {
+		/* vb2-dma-sg reports every get_userptr() failure as ENOMEM */
+		EXPECT_EQ(a == FVVM_DMA_SG ? ENOMEM : EFAULT,
+			  vm_get(fd, a, 1, self->cap.map[0], self->cap.len, &g))
+			TH_LOG("%s", vm_names[a]);
+	}
+	close(fd);
 }
 
 /* With the patch: vivid instance 0 (dma-contig) captures into MMAP buffers */
@@ -260,6 +291,8 @@ TEST_F(patched, output_reads_the_capture_buffers_own_pfns)
 	EXPECT_EQ(self->base.refs_vb2 + NBUF, now.refs_vb2);
 	EXPECT_EQ(self->base.pinned_pages, now.pinned_pages);	/* nothing pinned */
 	EXPECT_EQ(NBUF, fv_read_long(LP_PARAMS "live_vectors"));
+	/* a livepatch taints the kernel: K, TAINT_LIVEPATCH (bit 15) */
+	EXPECT_TRUE(fv_read_long("/proc/sys/kernel/tainted") & (1L << 15));
 	/* vivid returns an output buffer while another is queued: frames flow */
 	EXPECT_LE(0, vq_stream_one(out, V4L2_BUF_TYPE_VIDEO_OUTPUT));
 	TH_LOG("%ld pages at pfn %#llx: framevec holds vb2's own frames, output streams",
@@ -387,6 +420,110 @@ TEST_F(heap, malloc_userptr_streams_through_framevec)
 	}
 	vq_close(fd, variant->type);
 	free(pfns);
+}
+
+/*
+ * vb2's three allocators on the vectors framevec_vb2 makes, driven by
+ * fv_test_vb2mem as vb2-core would: a vb2 MMAP buffer of vivid's (pfns,
+ * contiguous; the device writes) and malloc() memory (pages; the device
+ * reads; one page for dma-contig, which needs contiguous memory).
+ */
+FIXTURE(allocators) {
+	struct fv_counters base;
+	int vmfd, tifd;
+	struct vivid_cap cap;
+	void *heap;
+	size_t heaplen;
+};
+
+FIXTURE_VARIANT(allocators) {
+	uint32_t alloc;
+	bool vb2_source;
+	size_t heap_pages;
+};
+
+FIXTURE_VARIANT_ADD(allocators, dma_contig_vb2) { FVVM_DMA_CONTIG, true, 0 };
+FIXTURE_VARIANT_ADD(allocators, dma_sg_vb2) { FVVM_DMA_SG, true, 0 };
+FIXTURE_VARIANT_ADD(allocators, vmalloc_vb2) { FVVM_VMALLOC, true, 0 };
+FIXTURE_VARIANT_ADD(allocators, dma_contig_heap) { FVVM_DMA_CONTIG, false, 1 };
+FIXTURE_VARIANT_ADD(allocators, dma_sg_heap) { FVVM_DMA_SG, false, 32 };
+FIXTURE_VARIANT_ADD(allocators, vmalloc_heap) { FVVM_VMALLOC, false, 32 };
+
+FIXTURE_SETUP(allocators)
+{
+	self->cap.fd = -1;
+	ASSERT_EQ(0, lp_enable());
+	ASSERT_EQ(0, fv_read_counters(&self->base));
+	self->vmfd = open(FVVM_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->vmfd);
+	self->tifd = open(FVTI_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->tifd);
+	if (variant->vb2_source) {
+		ASSERT_EQ(0, vivid_cap_start(&self->cap, 0, 4, NULL));
+		ASSERT_LE(0, vivid_cap_dqbuf(&self->cap));
+	} else {
+		self->heaplen = variant->heap_pages * FV_PAGE;
+		ASSERT_EQ(0, posix_memalign(&self->heap, FV_PAGE, self->heaplen));
+		fv_fill(self->heap, self->heaplen, 9);
+	}
+}
+
+FIXTURE_TEARDOWN(allocators)
+{
+	close(self->vmfd);
+	close(self->tifd);
+	vivid_cap_stop(&self->cap);
+	free(self->heap);
+	EXPECT_EQ(0, fv_read_long(LP_PARAMS "live_vectors"));
+	ASSERT_AT_BASELINE(&self->base);
+}
+
+TEST_F(allocators, get_userptr_maps_the_memory_itself)
+{
+	void *p = variant->vb2_source ? self->cap.map[0] : self->heap;
+	size_t len = variant->vb2_source ? self->cap.len : self->heaplen;
+	long npages = (len + FV_PAGE - 1) / FV_PAGE, n;
+	uint64_t *want = calloc(npages, 8);
+	char source[32] = "", *seen = malloc(len);
+	struct fvvm_read r = { 0 };
+	struct fvvm_get g;
+	long i;
+
+	ASSERT_TRUE(want && seen);
+	ASSERT_EQ(0, vm_get(self->vmfd, variant->alloc, variant->vb2_source ? 2 : 1, p, len, &g));
+	EXPECT_EQ(1, fv_read_long(LP_PARAMS "live_vectors"));
+	n = held_pfns(p, want, npages, source, sizeof(source));
+	ASSERT_EQ(npages, n);
+	EXPECT_STREQ(variant->vb2_source ? "vb2" : "pages", source);
+	if (variant->vb2_source) {
+		/* framevec holds vb2's own frames */
+		uint64_t *vb2 = calloc(npages, 8);
+
+		ASSERT_NE(NULL, vb2);
+		ASSERT_EQ(npages, vb2_pfns(self->cap.fd, self->tifd, 0, vb2, npages));
+		EXPECT_EQ(0, memcmp(vb2, want, npages * 8));
+		free(vb2);
+	} else {
+		for (i = 0; i < npages; i++)
+			ASSERT_EQ(fv_pagemap_pfn((char *)p + i * FV_PAGE), want[i]);
+	}
+	/* no IOMMU in this VM: the device's first address is the first frame */
+	if (variant->alloc != FVVM_VMALLOC) {
+		EXPECT_LE(1, g.nents);
+		EXPECT_EQ(want[0], g.dma_addr / FV_PAGE);
+	}
+	/* the allocator's kernel mapping shows the process's bytes */
+	r.id = g.id;
+	r.buf = (uintptr_t)seen;
+	r.len = len;
+	ASSERT_EQ(0, ioctl(self->vmfd, FVVM_READ, &r));
+	EXPECT_EQ(0, memcmp(seen, p, len));
+	TH_LOG("%s on %s memory: %ld pages, %u DMA segment(s), same bytes",
+	       vm_names[variant->alloc], source, npages, g.nents);
+	ASSERT_EQ(0, ioctl(self->vmfd, FVVM_PUT, &g.id));
+	EXPECT_EQ(0, fv_read_long(LP_PARAMS "live_vectors"));
+	free(want);
+	free(seen);
 }
 
 /* Does the kernel log, from @fd's position on, have a line with @what? */
