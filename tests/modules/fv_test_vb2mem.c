@@ -235,6 +235,8 @@ static int __init fvvm_init(void)
 	fvvm_pdev = platform_device_register_full(&info);
 	if (IS_ERR(fvvm_pdev))
 		return PTR_ERR(fvvm_pdev);
+	/* as a vb2 driver does (vb2_dma_contig_set_max_seg_size()) */
+	dma_set_max_seg_size(&fvvm_pdev->dev, UINT_MAX);
 	ret = misc_register(&fvvm_misc);
 	if (ret)
 		platform_device_unregister(fvvm_pdev);
