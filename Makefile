@@ -7,7 +7,7 @@ BUILD := $(TOP)/build
 KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?= /usr/src/linux-source-6.12
-DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity))
+DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
@@ -18,10 +18,17 @@ SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/se
 TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
 GUEST_BINS = $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
 GUEST_BINS += $(BUILD)/tools/framevec tests/guest/fv-demo
+GUEST_BINS += tests/guest/fv-gst-userptr
 INITRAMFS := $(BUILD)/initramfs.cpio.gz
 # Debian's own programs that take part in the guest (dynamically linked: the
 # initramfs carries their libraries, vm/mkinitramfs.sh HOST_PROGS)
 GUEST_HOST_PROGS := /usr/bin/stress-ng /usr/bin/trinity
+# GStreamer (the vb2-userptr-gst suite): the tools, the plugin scanner, and
+# the plugins the pipeline uses (vm/mkinitramfs.sh HOST_LIBS)
+GST_LIBEXEC := /usr/lib/x86_64-linux-gnu/gstreamer1.0/gstreamer-1.0
+GST_PLUGINS := /usr/lib/x86_64-linux-gnu/gstreamer-1.0
+GUEST_HOST_PROGS += /usr/bin/gst-launch-1.0 /usr/bin/gst-inspect-1.0 $(GST_LIBEXEC)/gst-plugin-scanner /usr/bin/v4l2-ctl
+GUEST_HOST_LIBS := $(GST_PLUGINS)/libgstcoreelements.so $(GST_PLUGINS)/libgstvideo4linux2.so
 
 VM_PROFILE ?= plain
 VM_TIMEOUT ?= 300
@@ -71,7 +78,7 @@ selftests: $(SELFTESTS)
 
 initramfs: ensure-deps
 	$(MAKE) module test-modules bench-module lib tools selftests
-	HOST_PROGS="$(GUEST_HOST_PROGS)" bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko bench/fv_bench.ko \
+	HOST_PROGS="$(GUEST_HOST_PROGS)" HOST_LIBS="$(GUEST_HOST_LIBS)" bash vm/mkinitramfs.sh $(KVER) $(INITRAMFS) kernel/framevec.ko $(wildcard kernel/framevec_vb2.ko) bench/fv_bench.ko \
 		$(addprefix tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
 # make vm CMD='cat /proc/modules' [FILES=dir] [VM_PROFILE=...] [VM_TIMEOUT=s]

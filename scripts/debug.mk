@@ -44,8 +44,8 @@ debug-modules: debug-kernel
 # selftests, the framevec tool, which also runs the benchmarks, the guest scripts)
 debug-initramfs: debug-modules
 	$(MAKE) lib tools selftests
-	KMODROOT=$(DEBUG_KOUT)/modroot HOST_PROGS="$(GUEST_HOST_PROGS)" bash vm/mkinitramfs.sh $(DEBUG_KVER) $(DEBUG_INITRAMFS) \
-		$(DEBUG_SRC)/kernel/framevec.ko $(DEBUG_SRC)/bench/fv_bench.ko \
+	KMODROOT=$(DEBUG_KOUT)/modroot HOST_PROGS="$(GUEST_HOST_PROGS)" HOST_LIBS="$(GUEST_HOST_LIBS)" bash vm/mkinitramfs.sh $(DEBUG_KVER) $(DEBUG_INITRAMFS) \
+		$(DEBUG_SRC)/kernel/framevec.ko $(wildcard $(DEBUG_SRC)/kernel/framevec_vb2.ko) $(DEBUG_SRC)/bench/fv_bench.ko \
 		$(addprefix $(DEBUG_SRC)/tests/modules/,$(TEST_MODULES)) -- $(GUEST_BINS)
 
 debug-vm: debug-initramfs

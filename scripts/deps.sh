@@ -36,6 +36,7 @@ pkgs=(qemu-system-x86 qemu-utils busybox-static cpio kmod sparse v4l-utils
       build-essential bc flex bison libelf-dev libssl-dev xz-utils zstd
       pkg-config dkms
       stress-ng trinity
+      gstreamer1.0-tools gstreamer1.0-plugins-good
       linux-source-6.12
       "linux-image-$kver-unsigned" "linux-headers-$kver")
 missing=()

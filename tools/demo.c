@@ -43,6 +43,7 @@ struct demo_dev {
 
 struct demo {
 	int frames, nbufs;
+	int vb2_livepatch;		/* framevec_vb2 is loaded: USERPTR must work */
 	long page;
 	struct demo_dev cap, out, uptr_out;
 	struct v4l2_format fmt_cap, fmt_out;
@@ -63,7 +64,7 @@ struct demo {
 static void usage_demo(FILE *f)
 {
 	fprintf(f,
-		"usage: framevec demo [--frames N] [--buffers N]\n"
+		"usage: framevec demo [--frames N] [--buffers N] [--vb2-livepatch]\n"
 		"\n"
 		"vivid capture with dma-contig buffers -> the application's pointer -> framevec ->\n"
 		"dma-buf -> vivid output, with zero CPU copies; the in-kernel USERPTR path failing\n"
@@ -76,6 +77,8 @@ static void usage_demo(FILE *f)
 		"\n"
 		"  --frames N   frames to pass from capture to output (default 30)\n"
 		"  --buffers N  capture buffers (2-%d, default 4)\n"
+		"  --vb2-livepatch  framevec_vb2 is loaded: the in-kernel USERPTR path must\n"
+		"               accept the pointer, zero-copy (the vb2 buffer's own pfns)\n"
 		"\n"
 		"Exit codes: 0 zero-copy proven, USERPTR failed with EFAULT, every reference\n"
 		"released; 3 vivid, framevec or debugfs missing; 4 a system call failed;\n"
@@ -272,6 +275,39 @@ static int demo_setup(struct demo *d)
 	return 0;
 }
 
+static int vb2_exporter_pfns(struct demo *d, int i, uint64_t *pfns);
+
+/*
+ * [1] with framevec_vb2: the same QBUF is accepted, and the vector vb2 got
+ * is held by framevec on the vb2 buffer's own pfns.
+ */
+static int demo_userptr_patched(struct demo *d, int ret, int err)
+{
+	uint64_t *held = calloc(d->npages, 8), *vb2 = calloc(d->npages, 8);
+	char source[32];
+	int zc;
+
+	if (!held || !vb2)
+		fail(FV_EXIT_FAILED, "out of memory");
+	if (ret)
+		fail(FV_EXIT_CHECK, "with framevec_vb2 the USERPTR call should succeed, got %s",
+		     strerror(err));
+	if (read_framevec_pfns(d->ptr[0], d->npages, held, source, sizeof(source)) ||
+	    strcmp(source, "vb2"))
+		fail(FV_EXIT_CHECK, "framevec does not hold the USERPTR buffer through its vb2 source");
+	if (vb2_exporter_pfns(d, 0, vb2))
+		fail(FV_EXIT_FAILED, "cannot read the vb2 buffer's own pfns");
+	zc = !memcmp(held, vb2, d->npages * 8);
+	printf("    framevec_vb2: vb2 holds it through framevec (%s source), %zu pages at pfn %#" PRIx64 ":\n"
+	       "    the capture buffer's own pfns (VIDIOC_EXPBUF): %s\n",
+	       source, d->npages, held[0], zc ? "zero-copy" : "DIFFERENT");
+	free(held);
+	free(vb2);
+	if (!zc)
+		fail(FV_EXIT_CHECK, "the USERPTR buffer is not on the capture buffer's pfns");
+	return 0;
+}
+
 /* [1] the kernel's own USERPTR path on the same pointer */
 static int demo_userptr(struct demo *d)
 {
@@ -290,6 +326,13 @@ static int demo_userptr(struct demo *d)
 	err = errno;
 	printf("[1] kernel USERPTR, same pointer: VIDIOC_QBUF(%s, USERPTR %p) -> %s\n",
 	       d->uptr_out.path, d->ptr[0], ret ? strerror(err) : "accepted");
+	if (d->vb2_livepatch) {
+		err = demo_userptr_patched(d, ret, err);
+		reqbufs(d->uptr_out.fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, V4L2_MEMORY_USERPTR, 0, NULL);
+		close(d->uptr_out.fd);
+		d->uptr_out.fd = -1;
+		return err;
+	}
 	reqbufs(d->uptr_out.fd, V4L2_BUF_TYPE_VIDEO_OUTPUT, V4L2_MEMORY_USERPTR, 0, NULL);
 	close(d->uptr_out.fd);
 	d->uptr_out.fd = -1;
@@ -498,6 +541,7 @@ int fv_cmd_demo(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "buffers", required_argument, NULL, 'b' },
+		{ "vb2-livepatch", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct demo d = { .frames = 30, .nbufs = 4 };
@@ -513,6 +557,7 @@ int fv_cmd_demo(int argc, char **argv)
 		case 'h': usage_demo(stdout); return FV_EXIT_OK;
 		case 'f': d.frames = atoi(optarg); break;
 		case 'b': d.nbufs = atoi(optarg); break;
+		case 'L': d.vb2_livepatch = 1; break;
 		default: usage_demo(stderr); return FV_EXIT_USAGE;
 		}
 	}
@@ -593,7 +638,8 @@ int fv_cmd_demo(int argc, char **argv)
 	       lat_min, lat_sum / d.nbufs, lat_max, d.nbufs, d.len >> 10);
 	printf("  zero-copy                     proven: %d/%d dma-bufs on the vb2 buffers' pfns\n",
 	       d.nbufs, d.nbufs);
-	printf("  in-kernel USERPTR             EFAULT, as expected\n");
+	printf("  in-kernel USERPTR             %s\n", d.vb2_livepatch ?
+	       "accepted zero-copy (framevec_vb2)" : "EFAULT, as expected");
 	printf("  data after owner left         %s\n", sum_after == sum_before ? "intact" : "CHANGED");
 	printf("  references                    taken %" PRId64 " (%" PRId64 " vb2 for the frames, %d dma-buf for the proof), released %s\n",
 	       mid.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] - d.base.refs[FRAMEVEC_EXPLAIN_SOURCE_VB2] +

@@ -12,6 +12,9 @@
 # stress-ng, trinity, ...) to the same paths in the guest, with every shared
 # library ldd names for them and the dynamic loader; a program missing on the
 # host fails the build (scripts/deps.sh installs them).
+# HOST_LIBS="PATH..." does the same for shared objects that programs load at
+# run time (GStreamer plugins): each a file, or a directory whose *.so files
+# are all taken; each keeps its path and brings what ldd names for it.
 set -euo pipefail
 
 kver=$1 out=$2
@@ -77,7 +80,18 @@ copy_host_file() {
 	cp "$real" "$dst"
 }
 host_progs=(${HOST_PROGS:-})
-if [ "${#host_progs[@]}" -gt 0 ]; then
+host_libs=()
+for l in ${HOST_LIBS:-}; do
+	if [ -d "$l" ]; then
+		host_libs+=("$l"/*.so)
+	elif [ -e "$l" ]; then
+		host_libs+=("$l")
+	else
+		echo "mkinitramfs: host library $l missing (make deps installs it)" >&2
+		exit 1
+	fi
+done
+if [ "${#host_progs[@]}" -gt 0 ] || [ "${#host_libs[@]}" -gt 0 ]; then
 	mkdir -p "$stage/usr/lib" "$stage/usr/lib64"
 	ln -s usr/lib64 "$stage/lib64"
 	# /lib: busybox's tree has none; make it the merged-/usr link as on the host
@@ -87,6 +101,11 @@ if [ "${#host_progs[@]}" -gt 0 ]; then
 		[ -x "$p" ] || { echo "mkinitramfs: host program $p missing (make deps installs it)" >&2; exit 1; }
 		copy_host_file "$p"
 		ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+			while read -r lib; do copy_host_file "$lib"; done
+	done
+	for l in "${host_libs[@]}"; do
+		copy_host_file "$l"
+		ldd "$l" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 			while read -r lib; do copy_host_file "$lib"; done
 	done
 fi
