@@ -7,6 +7,7 @@
 # DEBUG_KERNEL=1 (make check-debug): on the debug kernel instead, also the
 # suites of tests/suites-debug.conf, the harness's debug-*.sh tests instead
 # of its test-*.sh, no host checks; logs in build/logs/debug/.
+# VM_JOBS=n runs n guests at a time (default 2).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs=$top/build/logs
@@ -22,13 +23,39 @@ fi
 mkdir -p "$logs"
 pass=0 fail=0 skip=0
 
+# The suites, in the order of the .conf files
+names=() profiles=() timeouts=() cmds=()
 while read -r name profile timeout cmd; do
 	case $name in ''|'#'*) continue ;; esac
-	if [ -n "${SUITES:-}" ] && ! grep -qw -- "$name" <<<"$SUITES"; then continue; fi
-	echo "== suite $name (profile $profile)"
-	bash "$top/vm/run.sh" -p "$profile" -t "$timeout" -l "$logs/$name.log" -- "$cmd" \
+	if [ -n "${SUITES:-}" ] && [[ " $(echo $SUITES) " != *" $name "* ]]; then continue; fi
+	names+=("$name") profiles+=("$profile") timeouts+=("$timeout") cmds+=("$cmd")
+done < <(cat "${confs[@]}")
+
+# VM_JOBS guests at a time (default 2): many suites wait on the wall clock
+# (vivid streams in real time, races and fuzzing run for fixed seconds), so
+# two guests share the host's cores well. Each suite keeps its own logs; the
+# results are reported in the order of the .conf files.
+jobs=${VM_JOBS:-2}
+run_one() {
+	local i=$1 name=${names[$1]}
+	bash "$top/vm/run.sh" -p "${profiles[$i]}" -t "${timeouts[$i]}" -l "$logs/$name.log" -- "${cmds[$i]}" \
 		>"$logs/$name.tap" 2>"$logs/$name.err"
-	rc=$?
+	echo $? >"$logs/$name.rc"
+}
+for i in "${!names[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
+	rm -f "$logs/${names[$i]}.rc"
+	echo "== start suite ${names[$i]} (profile ${profiles[$i]}) $(date +%T)"
+	run_one "$i" &
+done
+wait
+
+for i in "${!names[@]}"; do
+	name=${names[$i]}
+	echo "== suite $name (profile ${profiles[$i]})"
+	rc=$(cat "$logs/$name.rc" 2>/dev/null || echo 126)
 	sed 's/^/  | /' "$logs/$name.err"
 	tap=$logs/$name.tap
 	ok_here=$(grep -cE '^ok [0-9]+ ' "$tap")
@@ -46,11 +73,11 @@ while read -r name profile timeout cmd; do
 		echo "  [$name] FAIL: no test results (output: $logs/$name.tap)"
 		fail=$((fail + 1))
 	fi
-done < <(cat "${confs[@]}")
+done
 
 # Host-side checks that print TAP: dkms build, the installed files.
 for hc in "${host_checks[@]}"; do
-	if [ -n "${SUITES:-}" ] && ! grep -qw -- "$hc" <<<"$SUITES"; then continue; fi
+	if [ -n "${SUITES:-}" ] && [[ " $(echo $SUITES) " != *" $hc "* ]]; then continue; fi
 	echo "== host check $hc"
 	make -s -C "$top" "$hc" >"$logs/$hc.tap" 2>"$logs/$hc.err"
 	rc=$?
