@@ -79,6 +79,7 @@ FIXTURE(nth) {
 	struct vivid_cap cap;
 	struct fv_counters base;
 	__u64 texp_live;
+	long pins, dmabufs;	/* foll_pins(), dmabufs_total() before the test */
 };
 
 FIXTURE_VARIANT(nth) {
@@ -638,6 +639,8 @@ FIXTURE_SETUP(nth)
 	ASSERT_LE(0, self->nth);
 	ASSERT_EQ(0, fv_read_counters(&self->base));
 	self->texp_live = texp_live();
+	self->pins = foll_pins();
+	self->dmabufs = dmabufs_total();
 	self->devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->devfd);
 	if (access(FVTI_DEV, F_OK))
@@ -773,6 +776,9 @@ FIXTURE_TEARDOWN(nth)
 	close(self->nth);
 	ASSERT_AT_BASELINE(&self->base);
 	EXPECT_EQ(self->texp_live, texp_live());
+	/* a reference a failed call kept on the memory's owner shows now */
+	EXPECT_EQ(self->pins, foll_pins());
+	EXPECT_EQ(self->dmabufs, dmabufs_total());
 	nth_kmemleak(_metadata);
 }
 
