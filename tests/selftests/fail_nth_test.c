@@ -183,8 +183,12 @@ static long foll_pins(void)
 {
 	long acq = -1, rel = -1, v;
 	char name[64];
-	FILE *f = fopen("/proc/vmstat", "r");
+	FILE *f;
 
+	/* fold the per-cpu differences in, or the numbers lag behind */
+	if (fv_write_file("/proc/sys/vm/stat_refresh", "1"))
+		return -1;
+	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;
 	while (fscanf(f, "%63s %ld", name, &v) == 2) {
@@ -559,10 +563,11 @@ static void nth_sweep(struct __test_metadata *_metadata, FIXTURE_DATA(nth) *self
 		ASSERT_EQ(st.failed, st.by_errno[1]) TH_LOG("%s failed", op_names[op]);
 		return;
 	}
-	/* it must have reached a point at all, and failed at one if it can */
+	if (err0)
+		return;		/* a refusal may come before any point */
+	/* it must have reached a point at all, and failed at one */
 	ASSERT_LT(0, st.points);
-	if (!err0)
-		ASSERT_LT(0, st.failed);
+	ASSERT_LT(0, st.failed);
 }
 
 static void *nth_map_fixed(void *at, size_t len, int fd)
@@ -802,8 +807,6 @@ static void nth_slot_import(struct __test_metadata *_metadata, FIXTURE_DATA(nth)
 static void nth_dmabuf(struct __test_metadata *_metadata, FIXTURE_DATA(nth) *self,
 		       const FIXTURE_VARIANT(nth) *variant, struct nth_ctx *c)
 {
-	if (variant->mem == NTH_REVOCABLE)
-		SKIP(return, "/dev/framevec refuses this memory (EOPNOTSUPP): no dma-buf");
 	ASSERT_IMPORT_OK(self->devfd, self->mem, self->len, FRAMEVEC_IMPORT_WRITE, &c->dmabuf);
 }
 
@@ -868,6 +871,8 @@ TEST_F_TIMEOUT(nth, dmabuf_map, NTH_TIMEOUT)
 {
 	struct nth_ctx c = { 0 };
 
+	if (variant->mem == NTH_REVOCABLE)
+		SKIP(return, "/dev/framevec refuses this memory (EOPNOTSUPP): no dma-buf");
 	nth_dmabuf(_metadata, self, variant, &c);
 	if (variant->revocable) {
 		ASSERT_LE(0, self->fvtc) TH_LOG("modprobe fv_test_consumer");
@@ -883,25 +888,25 @@ TEST_F_TIMEOUT(nth, dmabuf_mmap_fault, NTH_TIMEOUT)
 {
 	struct nth_ctx c = { 0 };
 
+	if (variant->mem == NTH_REVOCABLE)
+		SKIP(return, "/dev/framevec refuses this memory (EOPNOTSUPP): no dma-buf");
 	nth_dmabuf(_metadata, self, variant, &c);
 	nth_sweep(_metadata, self, variant, OP_DMABUF_MMAP_FAULT, &c);
 	close(c.dmabuf);
 }
 
 /* The iomem exporter's own API, as a driver (fv_test_exporter) calls it */
-static void nth_texp_only(struct __test_metadata *_metadata,
-			  const FIXTURE_VARIANT(nth) *variant)
-{
-	if (variant->mem != NTH_IOMEM)
-		SKIP(return, "the iomem exporter's API is swept in the iomem variant");
-}
+#define NTH_TEXP_ONLY() do {							\
+	if (variant->mem != NTH_IOMEM)						\
+		SKIP(return, "the iomem exporter's API is swept in the iomem variant");	\
+} while (0)
 
 /* FV_TEXP_IOC_ALLOC: framevec_iomem_create() with two ranges */
 TEST_F_TIMEOUT(nth, texp_create, NTH_TIMEOUT)
 {
 	struct nth_ctx c = { 0 };
 
-	nth_texp_only(_metadata, variant);
+	NTH_TEXP_ONLY();
 	nth_sweep(_metadata, self, variant, OP_TEXP_CREATE, &c);
 }
 
@@ -910,7 +915,7 @@ TEST_F_TIMEOUT(nth, texp_mmap_fault, NTH_TIMEOUT)
 {
 	struct nth_ctx c = { 0 };
 
-	nth_texp_only(_metadata, variant);
+	NTH_TEXP_ONLY();
 	nth_sweep(_metadata, self, variant, OP_TEXP_MMAP_FAULT, &c);
 }
 
@@ -919,7 +924,7 @@ TEST_F_TIMEOUT(nth, texp_revoke, NTH_TIMEOUT)
 {
 	struct nth_ctx c = { 0 };
 
-	nth_texp_only(_metadata, variant);
+	NTH_TEXP_ONLY();
 	nth_sweep(_metadata, self, variant, OP_TEXP_REVOKE, &c);
 }
 
@@ -928,7 +933,7 @@ TEST_F_TIMEOUT(nth, texp_destroy, NTH_TIMEOUT)
 {
 	struct nth_ctx c = { 0 };
 
-	nth_texp_only(_metadata, variant);
+	NTH_TEXP_ONLY();
 	nth_sweep(_metadata, self, variant, OP_TEXP_DESTROY, &c);
 }
 
