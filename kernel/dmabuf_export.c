@@ -79,6 +79,8 @@ static int framevec_dmabuf_attach(struct dma_buf *dmabuf,
 	struct framevec_dmabuf *fvd = dmabuf->priv;
 	struct framevec *fv = fvd->fv;
 
+	if (framevec_should_fail())
+		return -ENOMEM;	/* "Fault injection" in framevec_core.c */
 	if (framevec_is_revoked(fv))
 		return -ENODEV;
 	if (fv->revocable && !dma_buf_attachment_is_dynamic(attach)) {

@@ -67,6 +67,20 @@
  * fv->lock. The object has a single owner (the importer): import, release
  * and iteration are not concurrent with each other.
  *
+ * Fault injection (CONFIG_FAULT_INJECTION only; debugfs
+ * framevec/fail_framevec, the fault_attr knobs of
+ * Documentation/fault-injection). Where the kernel's own points (failslab,
+ * fail_page_alloc, fail_usercopy) do not reach, framevec_should_fail()
+ * makes these fail, so that their unwinds can be swept with
+ * /proc/thread-self/fail-nth like any allocation:
+ *   - pin: each batch of the pages source's pin_user_pages() fails with
+ *     -ENOMEM, as GUP does when it cannot allocate;
+ *   - charge: framevec_charge() fails with -ENOMEM, as RLIMIT_MEMLOCK does
+ *     (which CAP_IPC_LOCK, and so a root test, never sees);
+ *   - attach: the dma-buf front end's attach fails with -ENOMEM.
+ * Without CONFIG_FAULT_INJECTION framevec_should_fail() is false at compile
+ * time.
+ *
  * Vocabulary. Addresses: [start, end) with end exclusive; lengths in bytes;
  * nr_pages counts PAGE_SIZE pages. Overflow traps: start + length is checked
  * with check_add_overflow() and against the mm's task_size.
@@ -74,6 +88,7 @@
 #include <linux/bitmap.h>
 #include <linux/cred.h>
 #include <linux/dma-mapping.h>
+#include <linux/fault-inject.h>
 #include <linux/fcntl.h>
 #include <linux/hugetlb.h>
 #include <linux/iommu.h>
@@ -113,6 +128,22 @@ static const struct framevec_source_ops *const framevec_sources[] = {
  */
 static struct lock_class_key framevec_notifier_revoke_key;
 static struct lock_class_key framevec_async_revoke_key;
+
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+static DECLARE_FAULT_ATTR(framevec_fail_attr);
+
+/* Should this fault-injection point fail? See "Fault injection" above. */
+bool framevec_should_fail(void)
+{
+	return should_fail(&framevec_fail_attr, 1);
+}
+
+/* An ERR_PTR without FAULT_INJECTION_DEBUG_FS: fail-nth works all the same */
+void framevec_fault_debugfs_init(struct dentry *dir)
+{
+	fault_create_debugfs_attr("fail_framevec", dir, &framevec_fail_attr);
+}
+#endif
 
 /**
  * framevec_pfn_is_ram() - is a page frame system RAM with a struct page?
@@ -324,6 +355,8 @@ static int framevec_charge(struct framevec *fv, unsigned long nr_pages)
 
 	if (!nr_pages)
 		return 0;
+	if (framevec_should_fail())
+		return -ENOMEM;
 	if (!capable(CAP_IPC_LOCK)) {
 		user = get_uid(current_user());
 		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;

@@ -280,6 +280,21 @@ int framevec_debugfs_init(void);
 void framevec_debugfs_exit(void);
 void framevec_iomem_debugfs_init(struct dentry *dir);
 
+/* framevec's own fault-injection points: see "Fault injection" in framevec_core.c */
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+bool framevec_should_fail(void);
+void framevec_fault_debugfs_init(struct dentry *dir);
+#else
+static inline bool framevec_should_fail(void)
+{
+	return false;
+}
+
+static inline void framevec_fault_debugfs_init(struct dentry *dir)
+{
+}
+#endif
+
 /* Front ends */
 struct dma_buf *framevec_import_dmabuf(struct mm_struct *mm, unsigned long start,
 				       unsigned long length, unsigned int flags);

@@ -113,6 +113,7 @@ int framevec_debugfs_init(void)
 	debugfs_create_file("counters", 0444, fv_debugfs_dir, NULL, &counters_fops);
 	debugfs_create_file("framevecs", 0400, fv_debugfs_dir, NULL, &framevecs_fops);
 	framevec_iomem_debugfs_init(fv_debugfs_dir);
+	framevec_fault_debugfs_init(fv_debugfs_dir);
 	return 0;
 }
 

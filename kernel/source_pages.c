@@ -81,7 +81,9 @@ static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PIN_BATCH);
 
-		if (vma->vm_mm == current->mm)
+		if (framevec_should_fail())
+			pinned = -ENOMEM;	/* "Fault injection" in framevec_core.c */
+		else if (vma->vm_mm == current->mm)
 			pinned = pin_user_pages(addr, n, gup_flags, pages);
 		else
 			pinned = pin_user_pages_remote(vma->vm_mm, addr, n, gup_flags,

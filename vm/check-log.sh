@@ -25,6 +25,9 @@ benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scan
 benign+='rcu:[[:space:]]+RCU lockdep checking is enabled|'
 benign+='DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config|'
 benign+='dma_debug_entry pool grown to)|'
+# kmemleak's own metadata allocation failed (fault injection: fail-nth):
+# it scans the whole object instead, no leak and no check lost
+benign+='kmemleak: Cannot allocate a scan area, scanning the full object|'
 # page_poison=1 is on every command line (vm/run.sh)
 benign+='(Kernel command line|Command line): '
 # dma-debug out of memory: not a driver bug, but the checks stop there

@@ -26,6 +26,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/framevec.h>
 #include <linux/io.h>
+#include <linux/iosys-map.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -283,6 +284,28 @@ static long fvti_release(struct fvti_file *fvf, void __user *uarg)
 	return 0;
 }
 
+static long fvti_vmap(struct fvti_file *fvf, void __user *uarg)
+{
+	struct iosys_map map;
+	struct fvti_slot *slot;
+	int ret = -ENOENT;
+	u32 id;
+
+	if (get_user(id, (u32 __user *)uarg))
+		return -EFAULT;
+	mutex_lock(&fvf->lock);
+	slot = fvti_lookup(fvf, id);
+	if (slot)
+		ret = framevec_vmap(slot->fv, &map);
+	if (slot && !ret) {
+		/* a real driver would read or write the frame here */
+		READ_ONCE(*(u32 *)map.vaddr);
+		framevec_vunmap(slot->fv, &map);
+	}
+	mutex_unlock(&fvf->lock);
+	return ret;
+}
+
 static long fvti_revoke_delay(struct fvti_file *fvf, void __user *uarg)
 {
 	struct fvti_revoke_delay args;
@@ -427,6 +450,8 @@ static long fvti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return fvti_revoke_delay(fvf, uarg);
 	case FVTI_IOC_REVOKE_TIMES:
 		return fvti_revoke_times(fvf, uarg);
+	case FVTI_IOC_VMAP:
+		return fvti_vmap(fvf, uarg);
 	default:
 		return -ENOTTY;
 	}

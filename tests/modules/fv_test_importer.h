@@ -122,5 +122,7 @@ struct fvti_revoke_times {
 #define FVTI_IOC_PFNS		_IOWR(FVTI_TYPE, 5, struct fvti_pfns)
 #define FVTI_IOC_REVOKE_DELAY	_IOW(FVTI_TYPE, 6, struct fvti_revoke_delay)
 #define FVTI_IOC_REVOKE_TIMES	_IOWR(FVTI_TYPE, 7, struct fvti_revoke_times)
+/* framevec_vmap() the slot, read its first word, framevec_vunmap() */
+#define FVTI_IOC_VMAP		_IOW(FVTI_TYPE, 8, __u32)
 
 #endif /* _FV_TEST_IMPORTER_H */
