@@ -676,13 +676,17 @@ FIXTURE_SETUP(nth)
 			fv_fill(self->mem, self->len, 1);
 		break;
 	case NTH_THP:
-		/* 2 MiB aligned inside a 4 MiB reservation */
-		self->map_len = 2 * SZ_2M;
+		/*
+		 * Two huge pages, 2 MiB aligned inside a 6 MiB reservation:
+		 * 1024 pages are two pin batches (source_pages.c), so a
+		 * failure of the second unwinds the pins of the first.
+		 */
+		self->map_len = 3 * SZ_2M;
 		self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(MAP_FAILED, self->map);
 		self->mem = (char *)(((uintptr_t)self->map + SZ_2M - 1) & ~(SZ_2M - 1));
-		self->len = SZ_2M;
+		self->len = 2 * SZ_2M;
 		ASSERT_EQ(0, madvise(self->mem, self->len, MADV_HUGEPAGE));
 		fv_fill(self->mem, self->len, 2);
 		break;
