@@ -24,7 +24,8 @@ pass=0 fail=0 skip=0
 
 while read -r name profile timeout cmd; do
 	case $name in ''|'#'*) continue ;; esac
-	if [ -n "${SUITES:-}" ] && ! grep -qw -- "$name" <<<"$SUITES"; then continue; fi
+	# whole names only: SUITES=pages-nobody does not run pages too
+	if [ -n "${SUITES:-}" ] && ! tr -s ' \t' '\n' <<<"$SUITES" | grep -qxF -- "$name"; then continue; fi
 	echo "== suite $name (profile $profile)"
 	bash "$top/vm/run.sh" -p "$profile" -t "$timeout" -l "$logs/$name.log" -- "$cmd" \
 		>"$logs/$name.tap" 2>"$logs/$name.err"
