@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Host side of `make check`: run every VM suite of tests/suites.conf and the
+# Host side of `make check`: run every VM suite of tests/suites.conf and
+# tests/suites-nobody.conf and the
 # harness's own tests, count TAP results, print one closing line
 #   N passed, N failed, N skipped
 # and exit non-zero on any failure. SUITES="a b" runs only those suites.
-# DEBUG_KERNEL=1 (make check-debug): on the debug kernel instead, also the
-# suites of tests/suites-debug.conf, the harness's debug-*.sh tests instead
+# DEBUG_KERNEL=1 (make check-debug): on the debug kernel instead, the suites
+# of tests/suites.conf and tests/suites-debug.conf, the harness's debug-*.sh tests instead
 # of its test-*.sh, no host checks; logs in build/logs/debug/.
 # VM_JOBS=n runs n guests at a time (default 2).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs=$top/build/logs
-confs=("$top/tests/suites.conf")
+confs=("$top/tests/suites.conf" "$top/tests/suites-nobody.conf")
 harness_tests=("$top"/tests/harness/test-*.sh)
 host_checks=(dkms-check install-check)
 if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
 	logs=$top/build/logs/debug
-	confs+=("$top/tests/suites-debug.conf")
+	confs=("$top/tests/suites.conf" "$top/tests/suites-debug.conf")
 	harness_tests=("$top"/tests/harness/debug-*.sh)
 	host_checks=()
 fi

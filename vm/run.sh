@@ -4,7 +4,8 @@
 # run one command in the guest.
 #
 # usage: vm/run.sh [-p PROFILE] [-t SECONDS] [-f DIR] [-l LOG] [-i] -- CMD...
-#   -p  machine profile(s) joined with '+': plain, iommu, edu, ivshmem, movable
+#   -p  machine profile(s) joined with '+': plain, iommu, edu, ivshmem, movable,
+#       cma (a 64 MiB default CMA area, cma=64M, in 1 GiB of memory)
 #   -t  hard timeout in seconds (default 300)
 #   -f  directory whose files are copied to /fv in the guest
 #   -l  where to keep the guest's kernel log (default build/logs/last.log)
@@ -32,7 +33,7 @@ while getopts "p:t:f:l:i" opt; do
 	f) files=$OPTARG ;;
 	l) log=$OPTARG ;;
 	i) interactive=1 ;;
-	*) sed -n '3,22p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,23p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -94,7 +95,9 @@ for p in "${parts[@]}"; do
 			  -device ivshmem-plain,memdev=fvshm)
 		;;
 	movable) append+=" movablecore=1G" ;;
-	*) echo "vm: unknown profile '$p' (plain, iommu, edu, ivshmem, movable)" >&2; exit 2 ;;
+	# 1 GiB: cma_test fills memory until movable allocations use the area
+	cma) append+=" cma=64M" mem=1G ;;
+	*) echo "vm: unknown profile '$p' (plain, iommu, edu, ivshmem, movable, cma)" >&2; exit 2 ;;
 	esac
 done
 

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <linux/framevec.h>
 
@@ -40,6 +42,111 @@ struct fv_counters {
 	long refs_revocable;
 };
 
+/*
+ * Unprivileged runs (the *-nobody suites set FV_TEST_AS_NOBODY=1): a fixture's
+ * setup calls FV_BECOME_USER() once it has done what only an administrator
+ * does (modprobe, sysctls); from there the test runs as uid and gid 65534,
+ * without supplementary groups or capabilities, with RLIMIT_MEMLOCK at
+ * FV_NOBODY_MEMLOCK. framevec's debugfs files are root's, but debugfs checks
+ * permission only at open: they are opened just before dropping root and
+ * read through those descriptors afterwards (a seq_file read at offset 0
+ * starts over), so every counter check still runs. What nobody cannot do at
+ * all (pagemap pfns, module loading, other users' processes) is skipped with
+ * FV_SKIP_AS_NOBODY and its reason.
+ */
+#define FV_NOBODY		65534
+#define FV_NOBODY_MEMLOCK	(16UL << 20)
+
+static int fv_kept_counters = -1, fv_kept_framevecs = -1;
+
+static inline int fv_as_nobody(void)
+{
+	const char *e = getenv("FV_TEST_AS_NOBODY");
+
+	return e && !strcmp(e, "1");
+}
+
+/* @path for reading: through the descriptor kept from before dropping root, if any */
+static inline FILE *fv_debugfs_fopen(const char *path)
+{
+	int fd = !strcmp(path, FV_COUNTERS) ? fv_kept_counters :
+		 !strcmp(path, FV_FRAMEVECS) ? fv_kept_framevecs : -1;
+	char buf[4096];
+	off_t off = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (fd < 0)
+		return fopen(path, "r");
+	f = tmpfile();
+	if (!f)
+		return NULL;
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		if (fwrite(buf, 1, n, f) != (size_t)n)
+			break;
+		off += n;
+	}
+	if (n) {
+		int err = n < 0 ? errno : EIO;
+
+		fclose(f);
+		errno = err;
+		return NULL;
+	}
+	rewind(f);
+	return f;
+}
+
+/* Effective capabilities, from /proc/self/status */
+static inline unsigned long long fv_cap_eff(void)
+{
+	unsigned long long v = ~0ULL;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			v = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return v;
+}
+
+/* Under FV_TEST_AS_NOBODY=1, become nobody as described above: 0 or -errno */
+static inline int fv_become_nobody(void)
+{
+	struct rlimit rl = { .rlim_cur = FV_NOBODY_MEMLOCK, .rlim_max = FV_NOBODY_MEMLOCK };
+	int fd;
+
+	if (!fv_as_nobody())
+		return 0;
+	if (fv_kept_counters < 0)
+		fv_kept_counters = open(FV_COUNTERS, O_RDONLY | O_CLOEXEC);
+	if (fv_kept_framevecs < 0)
+		fv_kept_framevecs = open(FV_FRAMEVECS, O_RDONLY | O_CLOEXEC);
+	if (fv_kept_counters < 0 || fv_kept_framevecs < 0)
+		return -errno;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
+	    setgid(FV_NOBODY) || setuid(FV_NOBODY))
+		return -errno;
+	if (getuid() != FV_NOBODY || geteuid() != FV_NOBODY || getgid() != FV_NOBODY ||
+	    getegid() != FV_NOBODY || getgroups(0, NULL) != 0 || fv_cap_eff() != 0)
+		return -EPERM;
+	/* what a user opens: the device node is everyone's */
+	fd = open(FV_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+#define FV_BECOME_USER() ASSERT_EQ(0, fv_become_nobody())
+#define FV_SKIP_AS_NOBODY(statement, why) do {					\
+	if (fv_as_nobody())							\
+		SKIP(statement, "as nobody: " why);				\
+} while (0)
+
 static inline int fv_read_counters(struct fv_counters *c)
 {
 	char name[64];
@@ -47,7 +154,7 @@ static inline int fv_read_counters(struct fv_counters *c)
 	FILE *f;
 
 	memset(c, 0, sizeof(*c));
-	f = fopen(FV_COUNTERS, "r");
+	f = fv_debugfs_fopen(FV_COUNTERS);
 	if (!f)
 		return -errno;
 	while (fscanf(f, "%63s %ld", name, &val) == 2) {
@@ -134,7 +241,7 @@ static inline int fv_read_info(struct fv_info *fi)
 {
 	char line[512];
 	int found = 0;
-	FILE *f = fopen(FV_FRAMEVECS, "r");
+	FILE *f = fv_debugfs_fopen(FV_FRAMEVECS);
 
 	memset(fi, 0, sizeof(*fi));
 	if (!f)
@@ -154,7 +261,10 @@ static inline int fv_read_info(struct fv_info *fi)
 	return found == 1 ? 0 : -ENOENT;
 }
 
-/* Physical frame behind a user address (root only), 0 if not present */
+/*
+ * Physical frame behind a user address, 0 if not present; root only: nobody
+ * reads 0 (the kernel hides pfns without CAP_SYS_ADMIN)
+ */
 static inline unsigned long fv_pagemap_pfn(const void *addr)
 {
 	uint64_t ent = 0;

@@ -17,6 +17,7 @@ FIXTURE(errors) {
 
 FIXTURE_SETUP(errors)
 {
+	FV_BECOME_USER();
 	self->devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->devfd);
 	self->buf = mmap(NULL, 4 * FV_PAGE, PROT_READ | PROT_WRITE,
@@ -179,6 +180,7 @@ TEST_F(errors, over_max_import_pages_is_efbig)
 	long max = fv_read_long("/sys/module/framevec/parameters/max_import_pages");
 	FILE *f;
 
+	FV_SKIP_AS_NOBODY(return, "it sets framevec's max_import_pages parameter");
 	ASSERT_LT(0, max);
 	f = fopen("/sys/module/framevec/parameters/max_import_pages", "w");
 	ASSERT_NE(NULL, f);
@@ -230,6 +232,7 @@ TEST_F(errors, cap_ipc_lock_bypasses_rlimit_memlock)
 {
 	struct rlimit rl = { .rlim_cur = FV_PAGE, .rlim_max = RLIM_INFINITY };
 
+	FV_SKIP_AS_NOBODY(return, "it needs CAP_IPC_LOCK");
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
 	/* root has CAP_IPC_LOCK */
 	ASSERT_IMPORT_OK(self->devfd, self->buf, 4 * FV_PAGE, 0, NULL);
@@ -241,6 +244,7 @@ TEST_F(errors, pfnmap_without_source_is_eopnotsupp)
 	int fd = open("/dev/mem", O_RDONLY);
 	void *p;
 
+	FV_SKIP_AS_NOBODY(close(fd); return, "/dev/mem is root's");
 	if (fd < 0)
 		SKIP(return, "no /dev/mem");
 	p = mmap(NULL, FV_PAGE, PROT_READ, MAP_SHARED, fd, 0xf0000);

@@ -157,6 +157,7 @@ FIXTURE_SETUP(tool)
 {
 	int pfd[2];
 
+	FV_BECOME_USER();
 	ASSERT_EQ(0, fv_read_counters(&self->base));
 	ASSERT_EQ(0, pipe(pfd));
 	self->child = fork();
@@ -188,6 +189,7 @@ FIXTURE_TEARDOWN(tool)
 
 TEST_F(tool, explain_anonymous_ok)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	ASSERT_EQ(0, EXPLAIN(self, "", self->m.anon, 2 * FV_PAGE)) TH_LOG("%s", self->out);
 	EXPECT_TRUE(HAS(self, "rw-p anonymous"));
 	EXPECT_TRUE(HAS(self, "ok: source pages takes it"));
@@ -196,6 +198,7 @@ TEST_F(tool, explain_anonymous_ok)
 
 TEST_F(tool, explain_thp_ok)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	ASSERT_EQ(0, EXPLAIN(self, "--write", self->m.thp, HUGE)) TH_LOG("%s", self->out);
 	EXPECT_TRUE(HAS(self, "thp"));
 	EXPECT_TRUE(HAS(self, "2 MiB"));
@@ -204,6 +207,7 @@ TEST_F(tool, explain_thp_ok)
 
 TEST_F(tool, explain_prot_none_refused_with_reason)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	ASSERT_EQ(1, EXPLAIN(self, "", self->m.anon, 4 * FV_PAGE)) TH_LOG("%s", self->out);
 	EXPECT_TRUE(HAS(self, "REFUSED EACCES"));
 	EXPECT_TRUE(HAS(self, "PROT_NONE; mprotect() it readable"));
@@ -212,6 +216,7 @@ TEST_F(tool, explain_prot_none_refused_with_reason)
 
 TEST_F(tool, explain_hole_and_read_only_for_write)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	ASSERT_EQ(1, EXPLAIN(self, "--write", self->m.ro, 3 * FV_PAGE)) TH_LOG("%s", self->out);
 	EXPECT_TRUE(HAS(self, "read-only; import it without the write flag"));
 	EXPECT_TRUE(HAS(self, "hole"));
@@ -224,6 +229,7 @@ TEST_F(tool, explain_hole_and_read_only_for_write)
 
 TEST_F(tool, explain_vb2_buffer_taken_by_vb2)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	if (!self->m.vb2)
 		SKIP(return, "vivid not loaded");
 	ASSERT_EQ(0, EXPLAIN(self, "--write", self->m.vb2, self->m.vb2_len)) TH_LOG("%s", self->out);
@@ -236,6 +242,7 @@ TEST_F(tool, explain_vb2_buffer_taken_by_vb2)
 /* The system heap is a static exporter: held by its file, never revoked */
 TEST_F(tool, explain_dma_heap_buffer_needs_no_revoke_callback)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	if (!self->m.heap)
 		SKIP(return, "no /dev/dma_heap/system");
 	ASSERT_EQ(0, EXPLAIN(self, "", self->m.heap, 4 * FV_PAGE)) TH_LOG("%s", self->out);
@@ -247,6 +254,7 @@ TEST_F(tool, explain_dma_heap_buffer_needs_no_revoke_callback)
 
 TEST_F(tool, explain_iomem_buffer_taken_by_iomem)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	if (!self->m.iomem)
 		SKIP(return, "fv_test_exporter not loaded");
 	ASSERT_EQ(0, EXPLAIN(self, "--write", self->m.iomem, 4 * FV_PAGE)) TH_LOG("%s", self->out);
@@ -260,6 +268,7 @@ TEST_F(tool, explain_iomem_buffer_taken_by_iomem)
 
 TEST_F(tool, explain_sysfs_bar_refused_with_the_way_out)
 {
+	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
 	if (!self->m.bar)
 		SKIP(return, "no ivshmem-plain device (VM profile ivshmem)");
 	ASSERT_EQ(1, EXPLAIN(self, "", self->m.bar, 4 * FV_PAGE)) TH_LOG("%s", self->out);
@@ -329,6 +338,7 @@ TEST_F(tool, help_for_every_subcommand)
 
 TEST_F(tool, bench_needs_fv_bench_then_prints_ratios)
 {
+	FV_SKIP_AS_NOBODY(return, "it loads and unloads fv_bench");
 	system("rmmod fv_bench 2>/dev/null");
 	EXPECT_EQ(3, run(self->out, sizeof(self->out), TOOL " bench --iters 1 2>&1"));
 	EXPECT_TRUE(HAS(self, "modprobe fv_bench"));
@@ -352,6 +362,7 @@ static long stat_value(const char *out, const char *label)
 
 TEST_F(tool, stat_shows_a_live_import)
 {
+	FV_SKIP_AS_NOBODY(return, "framevec stat reads root-only debugfs (stat_without_debugfs_access_is_exit_3 runs)");
 	int devfd = open(FV_DEV, O_RDWR | O_CLOEXEC), fd = -1;
 	char *buf = mmap(NULL, 16 * FV_PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

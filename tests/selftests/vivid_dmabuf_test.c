@@ -80,6 +80,7 @@ FIXTURE_SETUP(vivid)
 	ASSERT_LE(0, self->devfd);
 	ASSERT_EQ(0, fv_read_counters(&self->base));
 	ASSERT_EQ(0, system("modprobe vivid"));
+	FV_BECOME_USER();
 	self->cap = vivid_open(0, V4L2_CAP_VIDEO_CAPTURE);
 	self->out = vivid_open(0, V4L2_CAP_VIDEO_OUTPUT);
 	ASSERT_LE(0, self->cap);
