@@ -9,6 +9,7 @@
 #ifndef FRAMEVEC_TEST_H
 #define FRAMEVEC_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,11 +114,28 @@ static inline unsigned long long fv_cap_eff(void)
 	return v;
 }
 
+/*
+ * Become nobody for good: uid and gid 65534, no supplementary groups, no
+ * capabilities, RLIMIT_MEMLOCK = @memlock. 0, or -errno (-EPERM if any of it
+ * did not take).
+ */
+static inline int fv_drop_to_nobody(rlim_t memlock)
+{
+	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
+	    setgid(FV_NOBODY) || setuid(FV_NOBODY))
+		return -errno;
+	if (getuid() != FV_NOBODY || geteuid() != FV_NOBODY || getgid() != FV_NOBODY ||
+	    getegid() != FV_NOBODY || getgroups(0, NULL) != 0 || fv_cap_eff() != 0)
+		return -EPERM;
+	return 0;
+}
+
 /* Under FV_TEST_AS_NOBODY=1, become nobody as described above: 0 or -errno */
 static inline int fv_become_nobody(void)
 {
-	struct rlimit rl = { .rlim_cur = FV_NOBODY_MEMLOCK, .rlim_max = FV_NOBODY_MEMLOCK };
-	int fd;
+	int fd, ret;
 
 	if (!fv_as_nobody())
 		return 0;
@@ -127,12 +145,9 @@ static inline int fv_become_nobody(void)
 		fv_kept_framevecs = open(FV_FRAMEVECS, O_RDONLY | O_CLOEXEC);
 	if (fv_kept_counters < 0 || fv_kept_framevecs < 0)
 		return -errno;
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
-	    setgid(FV_NOBODY) || setuid(FV_NOBODY))
-		return -errno;
-	if (getuid() != FV_NOBODY || geteuid() != FV_NOBODY || getgid() != FV_NOBODY ||
-	    getegid() != FV_NOBODY || getgroups(0, NULL) != 0 || fv_cap_eff() != 0)
-		return -EPERM;
+	ret = fv_drop_to_nobody(FV_NOBODY_MEMLOCK);
+	if (ret)
+		return ret;
 	/* what a user opens: the device node is everyone's */
 	fd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -147,16 +162,13 @@ static inline int fv_become_nobody(void)
 		SKIP(statement, "as nobody: " why);				\
 } while (0)
 
-static inline int fv_read_counters(struct fv_counters *c)
+/* Parse the counters file's "name value" lines from @f into @c */
+static inline void fv_parse_counters(FILE *f, struct fv_counters *c)
 {
 	char name[64];
 	long val;
-	FILE *f;
 
 	memset(c, 0, sizeof(*c));
-	f = fv_debugfs_fopen(FV_COUNTERS);
-	if (!f)
-		return -errno;
 	while (fscanf(f, "%63s %ld", name, &val) == 2) {
 #define FV_FIELD(n) do { if (!strcmp(name, #n)) c->n = val; } while (0)
 		FV_FIELD(live_framevecs);
@@ -170,8 +182,57 @@ static inline int fv_read_counters(struct fv_counters *c)
 		FV_FIELD(refs_revocable);
 #undef FV_FIELD
 	}
+}
+
+static inline int fv_read_counters(struct fv_counters *c)
+{
+	FILE *f = fv_debugfs_fopen(FV_COUNTERS);
+
+	if (!f) {
+		memset(c, 0, sizeof(*c));
+		return -errno;
+	}
+	fv_parse_counters(f, c);
 	fclose(f);
 	return 0;
+}
+
+/*
+ * The counters through @cfd, the counters file opened (as root) before the
+ * caller dropped its privileges: 0 or -errno.
+ */
+static inline int fv_read_counters_fd(int cfd, struct fv_counters *c)
+{
+	char buf[2048];
+	ssize_t n;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	n = pread(cfd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -EIO;
+	f = fmemopen(buf, n, "r");
+	if (!f)
+		return -errno;
+	fv_parse_counters(f, c);
+	fclose(f);
+	return 0;
+}
+
+/* How many file descriptors this process has open */
+static inline int fv_count_fds(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* not the directory's own */
 }
 
 /* Every counter equal to the baseline @b taken before the test */

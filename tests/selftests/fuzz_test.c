@@ -174,78 +174,6 @@ static char *eset_str(eset s, char *buf, size_t len)
 
 /* ---- helpers shared with the other suites' ways ---- */
 
-static int count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* The counters through an fd opened as root: readable after dropping root */
-static int read_counters_fd(int cfd, struct fv_counters *c)
-{
-	char buf[2048], name[64], *line, *save;
-	ssize_t n;
-	long val;
-
-	memset(c, 0, sizeof(*c));
-	n = pread(cfd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%63s %ld", name, &val) != 2)
-			continue;
-#define FV_FIELD(f) do { if (!strcmp(name, #f)) c->f = val; } while (0)
-		FV_FIELD(live_framevecs);
-		FV_FIELD(live_dmabufs);
-		FV_FIELD(pinned_pages);
-		FV_FIELD(device_maps);
-		FV_FIELD(refs_pages);
-		FV_FIELD(refs_dmabuf);
-		FV_FIELD(refs_vb2);
-		FV_FIELD(refs_iomem);
-		FV_FIELD(refs_revocable);
-#undef FV_FIELD
-	}
-	return 0;
-}
-
-static unsigned long long cap_eff(void)
-{
-	unsigned long long v = ~0ULL;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return v;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "CapEff:", 7))
-			v = strtoull(line + 7, NULL, 16);
-	fclose(f);
-	return v;
-}
-
-static int become_nobody(rlim_t memlock)
-{
-	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
-
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
-	    setgid(NOBODY) || setuid(NOBODY))
-		return -errno;
-	if (getuid() != NOBODY || geteuid() != NOBODY || cap_eff() != 0)
-		return -EPERM;
-	return 0;
-}
-
 /* ---- the arena ---- */
 
 enum kind { K_HOLE, K_RW, K_RO, K_NONE, K_SHM_RW, K_SHM_RO, K_DMABUF, K_IOMEM };
@@ -1495,7 +1423,7 @@ static void world_setup(struct __test_metadata *_metadata, struct fz *z, bool no
 	ASSERT_LT(0, (long)z->max_pages);
 	z->cfd = open(FV_COUNTERS, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, z->cfd);
-	z->nfds0 = count_fds();
+	z->nfds0 = fv_count_fds();
 
 	/* what only root opens: kept open when the test becomes nobody */
 	z->consumer = open_driver(_metadata, FVTC_DEV);
@@ -1524,7 +1452,7 @@ static void world_setup(struct __test_metadata *_metadata, struct fz *z, bool no
 	z->ents = p;	/* so does the page after its last */
 
 	if (nobody) {
-		ASSERT_EQ(0, become_nobody(FZ_NOBODY_MEMLOCK_PAGES * FV_PAGE));
+		ASSERT_EQ(0, fv_drop_to_nobody(FZ_NOBODY_MEMLOCK_PAGES * FV_PAGE));
 		/* the drivers' nodes are root's */
 		ASSERT_EQ(-1, open(FVTI_DEV, O_RDWR | O_CLOEXEC));
 		ASSERT_TRUE(errno == EACCES || errno == ENOENT);
@@ -1596,7 +1524,7 @@ static void world_end(struct __test_metadata *_metadata, struct fz *z)
 	if (z->edu >= 0)
 		close(z->edu);
 	EXPECT_EQ(0, fv_status_kb("VmPin")) TH_LOG("pages still pinned in this mm");
-	EXPECT_EQ(z->nfds0, count_fds()) TH_LOG("an fd was left open");
+	EXPECT_EQ(z->nfds0, fv_count_fds()) TH_LOG("an fd was left open");
 	EXPECT_EQ(0, z->failures) TH_LOG("%d calls did not give what they should; replay with FV_FUZZ_SEED=%llu",
 				       z->failures, fz_seed);
 }
@@ -1633,7 +1561,7 @@ FIXTURE_TEARDOWN_PARENT(fuzz)
 
 #define AT_BASELINE_NOW(z, b) do {						\
 	struct fv_counters __now;						\
-	ASSERT_EQ(0, read_counters_fd((z)->cfd, &__now));			\
+	ASSERT_EQ(0, fv_read_counters_fd((z)->cfd, &__now));			\
 	EXPECT_EQ((b)->live_framevecs, __now.live_framevecs);			\
 	EXPECT_EQ((b)->live_dmabufs, __now.live_dmabufs);			\
 	EXPECT_EQ((b)->pinned_pages, __now.pinned_pages);			\
@@ -1910,7 +1838,7 @@ TEST_F_TIMEOUT(trinity, ioctl_mmap_close_as_nobody, 1200)
 		setpgid(0, 0);
 		dup2(out[1], 1);
 		dup2(out[1], 2);
-		if (chdir(FZ_TRINITY_DIR) || become_nobody(FZ_NOBODY_MEMLOCK_PAGES * FV_PAGE))
+		if (chdir(FZ_TRINITY_DIR) || fv_drop_to_nobody(FZ_NOBODY_MEMLOCK_PAGES * FV_PAGE))
 			_exit(126);
 		execl(FZ_TRINITY, FZ_TRINITY, "-q", "--stats", "-l", "off", "-s", seedarg, "-C", "2",
 		      "-V", FV_DEV,

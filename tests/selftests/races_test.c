@@ -163,21 +163,6 @@ static void *map_fd_at(void *at, size_t len, int prot, int fd)
 	return mmap(at, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own fd */
-}
-
 /* ---- errno bookkeeping: counts per errno, and the unexpected ones ---- */
 
 struct tally {
@@ -375,7 +360,7 @@ FIXTURE_SETUP(races)
 	ASSERT_EQ(0, access(FVTC_DEV, R_OK)) TH_LOG("modprobe fv_test_consumer");
 	self->heap_bufs = dmabuf_count("system");
 	self->iomem_objects = iomem_objects();
-	self->fds = count_fds();
+	self->fds = fv_count_fds();
 	install_fault_handlers();
 	self->devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->devfd);
@@ -403,7 +388,7 @@ FIXTURE_TEARDOWN(races)
 	}
 	close(self->devfd);
 	ASSERT_AT_BASELINE(&self->base);
-	EXPECT_EQ(self->fds, count_fds());
+	EXPECT_EQ(self->fds, fv_count_fds());
 	EXPECT_EQ(self->heap_bufs, dmabuf_count("system"));
 	EXPECT_EQ(self->iomem_objects, iomem_objects());
 	ASSERT_EQ(0, texp_stats(&st));

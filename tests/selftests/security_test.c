@@ -69,51 +69,6 @@ struct sec {
 	struct fv_counters base;
 };
 
-static int count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* The counters through an fd opened as root: readable after dropping root */
-static int read_counters_fd(int cfd, struct fv_counters *c)
-{
-	char buf[2048], name[64], *line, *save;
-	ssize_t n;
-	long val;
-
-	memset(c, 0, sizeof(*c));
-	n = pread(cfd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%63s %ld", name, &val) != 2)
-			continue;
-#define FV_FIELD(f) do { if (!strcmp(name, #f)) c->f = val; } while (0)
-		FV_FIELD(live_framevecs);
-		FV_FIELD(live_dmabufs);
-		FV_FIELD(pinned_pages);
-		FV_FIELD(device_maps);
-		FV_FIELD(refs_pages);
-		FV_FIELD(refs_dmabuf);
-		FV_FIELD(refs_vb2);
-		FV_FIELD(refs_iomem);
-		FV_FIELD(refs_revocable);
-#undef FV_FIELD
-	}
-	return 0;
-}
-
 /* Number of counters that differ; what differs is written to @why */
 static int counters_diff(const struct fv_counters *a, const struct fv_counters *b,
 			 char *why, size_t len)
@@ -145,7 +100,7 @@ static int counters_diff(const struct fv_counters *a, const struct fv_counters *
 #define ASSERT_COUNTERS_BACK(s) do {						\
 	struct fv_counters __now;						\
 	char __why[512];							\
-	ASSERT_EQ(0, read_counters_fd((s)->cfd, &__now));			\
+	ASSERT_EQ(0, fv_read_counters_fd((s)->cfd, &__now));			\
 	ASSERT_EQ(0, counters_diff(&(s)->base, &__now, __why, sizeof(__why)))	\
 		TH_LOG("counters not at baseline:%s", __why);			\
 } while (0)
@@ -153,7 +108,7 @@ static int counters_diff(const struct fv_counters *a, const struct fv_counters *
 /* The end of every test: nothing held, no fd left */
 #define ASSERT_NOTHING_LEFT(s) do {						\
 	ASSERT_COUNTERS_BACK(s);						\
-	ASSERT_EQ((s)->nfds, count_fds()) TH_LOG("an fd was left open");	\
+	ASSERT_EQ((s)->nfds, fv_count_fds()) TH_LOG("an fd was left open");	\
 } while (0)
 
 static void sec_setup(struct __test_metadata *_metadata, struct sec *s, bool consumer)
@@ -165,38 +120,9 @@ static void sec_setup(struct __test_metadata *_metadata, struct sec *s, bool con
 		s->consumer = open("/dev/fv_test_consumer", O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, s->consumer) TH_LOG("modprobe fv_test_consumer first");
 	}
-	ASSERT_EQ(0, read_counters_fd(s->cfd, &s->base));
-	s->nfds = count_fds();
+	ASSERT_EQ(0, fv_read_counters_fd(s->cfd, &s->base));
+	s->nfds = fv_count_fds();
 	ASSERT_LT(0, s->nfds);
-}
-
-/* Effective capabilities from /proc/self/status */
-static unsigned long long cap_eff(void)
-{
-	unsigned long long v = ~0ULL;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return v;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "CapEff:", 7))
-			v = strtoull(line + 7, NULL, 16);
-	fclose(f);
-	return v;
-}
-
-/* Become nobody, without capabilities, with RLIMIT_MEMLOCK = @memlock */
-static int become_nobody(rlim_t memlock)
-{
-	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
-
-	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
-	    setgid(NOBODY) || setuid(NOBODY))
-		return -errno;
-	if (getuid() != NOBODY || geteuid() != NOBODY || cap_eff() != 0)
-		return -EPERM;
-	return 0;
 }
 
 static char *anon(size_t len)
@@ -382,7 +308,7 @@ static void ro_begin(struct __test_metadata *_metadata, FIXTURE_DATA(ro) *self,
 {
 	int flags = variant->kind == RO_TMPFS_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
 
-	ASSERT_EQ(0, become_nobody(RO_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(RO_LIMIT));
 	self->devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->devfd);
 	if (ro_is_memfd(variant)) {
@@ -594,7 +520,7 @@ TEST_F(sealed, write_import_is_eperm_shared_or_private)
 	char *shared = MAP_FAILED, *priv;
 	int devfd, mfd;
 
-	ASSERT_EQ(0, become_nobody(RO_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(RO_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	mfd = memfd_create("fv-sec-sealed", MFD_ALLOW_SEALING | MFD_CLOEXEC);
@@ -685,7 +611,7 @@ static void special_alone(struct __test_metadata *_metadata, FIXTURE_DATA(specia
 	char *start, *end;
 	int devfd;
 
-	ASSERT_EQ(0, become_nobody(RO_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(RO_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	ASSERT_EQ(0, find_mapping(name, &start, &end)) TH_LOG("no %s in /proc/self/maps", name);
@@ -709,7 +635,7 @@ static void special_moved(struct __test_metadata *_metadata, FIXTURE_DATA(specia
 	size_t len;
 	int devfd;
 
-	ASSERT_EQ(0, become_nobody(RO_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(RO_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	ASSERT_EQ(0, find_mapping(name, &start, &end)) TH_LOG("no %s in /proc/self/maps", name);
@@ -828,7 +754,7 @@ TEST_F(memlock, limit_applies_in_one_process)
 	char *mem, *one;
 	int devfd, fd;
 
-	ASSERT_EQ(0, become_nobody(MEMLOCK_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(MEMLOCK_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	mem = anon(MEMLOCK_LIMIT);
@@ -899,7 +825,7 @@ TEST_F_TIMEOUT(memlock, exec_keeping_the_dmabuf_does_not_reset_the_budget, 120)
 	pid_t pid;
 
 	ASSERT_NE('\0', self_exe[0]);
-	ASSERT_EQ(0, become_nobody(MEMLOCK_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(MEMLOCK_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	fflush(stdout);
@@ -936,7 +862,7 @@ TEST_F_TIMEOUT(memlock, fork_child_shares_the_parents_budget, 60)
 	int devfd, fd, rc;
 	pid_t pid;
 
-	ASSERT_EQ(0, become_nobody(MEMLOCK_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(MEMLOCK_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	mem = anon(MEMLOCK_LIMIT);
@@ -981,7 +907,7 @@ TEST_F_TIMEOUT(memlock, scm_rights_to_a_process_of_the_same_user_keeps_the_charg
 	char *one;
 	pid_t pid;
 
-	ASSERT_EQ(0, become_nobody(MEMLOCK_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(MEMLOCK_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	one = anon(FV_PAGE);
@@ -1152,7 +1078,7 @@ TEST_F_TIMEOUT(race, size_flip_min_to_larger_never_writes_past_the_first_size, 6
 	int devfd;
 	char *mem;
 
-	ASSERT_EQ(0, become_nobody(MEMLOCK_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(MEMLOCK_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	mem = anon(FV_PAGE);
@@ -1184,7 +1110,7 @@ TEST_F_TIMEOUT(race, size_flip_to_too_small_every_import_reports_its_fd, 60)
 	int devfd;
 	char *mem;
 
-	ASSERT_EQ(0, become_nobody(MEMLOCK_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(MEMLOCK_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	mem = anon(FV_PAGE);
@@ -1308,7 +1234,7 @@ TEST_F(pkeys, import_of_memory_its_pkey_denies_is_efault)
 
 	if (!cpu_has_pkeys())
 		SKIP(return, "no pku/ospke in /proc/cpuinfo: protection keys unavailable");
-	ASSERT_EQ(0, become_nobody(RO_LIMIT));
+	ASSERT_EQ(0, fv_drop_to_nobody(RO_LIMIT));
 	devfd = open(FV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, devfd);
 	mem = anon(len);
