@@ -95,9 +95,18 @@ for hc in "${host_checks[@]}"; do
 done
 
 if [ -z "${SUITES:-}" ] || grep -qw harness <<<"$SUITES"; then
+	# each boots its own guest, VM_JOBS at a time; reported in order
 	for t in "${harness_tests[@]}"; do
 		n=$(basename "$t" .sh)
-		if bash "$t" >"$logs/$n.out" 2>&1; then
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+			wait -n
+		done
+		(bash "$t" >"$logs/$n.out" 2>&1; echo $? >"$logs/$n.rc") &
+	done
+	wait
+	for t in "${harness_tests[@]}"; do
+		n=$(basename "$t" .sh)
+		if [ "$(cat "$logs/$n.rc" 2>/dev/null)" = 0 ]; then
 			echo "ok harness $n"
 			pass=$((pass + 1))
 		else
