@@ -23,6 +23,8 @@ if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
 fi
 mkdir -p "$logs"
 pass=0 fail=0 skip=0
+# what failed, repeated just above the closing line: CI keeps only the tail
+failures=()
 
 # The suites, in the order of the .conf files
 names=() profiles=() timeouts=() cmds=()
@@ -65,13 +67,22 @@ for i in "${!names[@]}"; do
 	tests_here=$((ok_here + failed_here))
 	pass=$((pass + ok_here - skip_here)) skip=$((skip + skip_here)) fail=$((fail + failed_here))
 	grep -E '^not ok [0-9]+ |^# SKIP|^ok [0-9]+ .*# SKIP' "$tap" | sed "s/^/  [$name] /"
+	# each failure with the (at most 4) diagnostic lines the test printed before it
+	while IFS= read -r line; do
+		failures+=("[$name] $line")
+	done < <(awk '/^#/ { d[n++ % 4] = $0; next }
+		/^not ok [0-9]+ / { for (i = (n > 4 ? n - 4 : 0); i < n; i++) print "   " d[i % 4]; print; n = 0; next }
+		{ n = 0 }' "$tap")
 	echo "  $((ok_here - skip_here)) passed, $failed_here failed, $skip_here skipped"
 	if [ "$rc" -ne 0 ] && [ "$failed_here" -eq 0 ]; then
 		# the guest or the kernel failed outside any single test
 		echo "  [$name] FAIL: suite exited $rc with $tests_here test results (output: $logs/$name.tap)"
+		tail -n 5 "$logs/$name.err" | sed 's/^/  | /'
+		failures+=("[$name] suite exited $rc (output: $logs/$name.tap)")
 		fail=$((fail + 1))
 	elif [ "$tests_here" -eq 0 ]; then
 		echo "  [$name] FAIL: no test results (output: $logs/$name.tap)"
+		failures+=("[$name] no test results (output: $logs/$name.tap)")
 		fail=$((fail + 1))
 	fi
 done
@@ -86,9 +97,13 @@ for hc in "${host_checks[@]}"; do
 	failed_here=$(grep -cE '^not ok' "$logs/$hc.tap")
 	pass=$((pass + ok_here)) fail=$((fail + failed_here))
 	grep -E '^not ok' "$logs/$hc.tap" | sed "s/^/  [$hc] /"
+	while read -r line; do
+		failures+=("[$hc] $line")
+	done < <(grep -E '^not ok' "$logs/$hc.tap")
 	if [ "$rc" -ne 0 ] && [ "$failed_here" -eq 0 ]; then
 		echo "  [$hc] FAIL: exited $rc (output: $logs/$hc.tap, $logs/$hc.err)"
 		tail -n 5 "$logs/$hc.err" | sed 's/^/  | /'
+		failures+=("[$hc] exited $rc")
 		fail=$((fail + 1))
 	fi
 	echo "  $ok_here passed, $failed_here failed"
@@ -112,10 +127,15 @@ if [ -z "${SUITES:-}" ] || grep -qw harness <<<"$SUITES"; then
 		else
 			echo "not ok harness $n (output: $logs/$n.out)"
 			sed 's/^/  | /' "$logs/$n.out" | tail -n 15
+			failures+=("[harness] $n (output: $logs/$n.out)")
 			fail=$((fail + 1))
 		fi
 	done
 fi
 
+if [ "${#failures[@]}" -gt 0 ]; then
+	echo "== what failed"
+	printf '  %s\n' "${failures[@]}"
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
