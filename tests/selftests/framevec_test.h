@@ -26,6 +26,17 @@
 
 #include "kselftest_harness.h"
 
+/*
+ * The harness gives a test 30 s before it kills it. The suites run under
+ * TCG, on the debug kernel (KASAN, lockdep, kmemleak) too, two guests at a
+ * time: there one migration of 8 MiB took more than 30 s. The guest as a
+ * whole has its own timeout (vm/run.sh, scaled on the debug kernel), which
+ * is what catches a hang; this one only has to be generous. TEST_F expands
+ * the macro where it is used, so redefining it here applies to every test.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+
 #define FV_DEV		"/dev/framevec"
 #define FV_COUNTERS	"/sys/kernel/debug/framevec/counters"
 #define FV_FRAMEVECS	"/sys/kernel/debug/framevec/framevecs"

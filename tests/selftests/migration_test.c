@@ -68,7 +68,8 @@ FIXTURE_TEARDOWN(movable)
 	ASSERT_AT_BASELINE(&self->base);
 }
 
-TEST_F(movable, longterm_import_migrates_out_of_zone_movable)
+/* migrating 8 MiB under KASAN and TCG: minutes, not seconds */
+TEST_F_TIMEOUT(movable, longterm_import_migrates_out_of_zone_movable, 300)
 {
 	char *mem = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
