@@ -45,6 +45,7 @@
 #define SZ_4K		4096UL
 #define SZ_2M		(2UL << 20)
 #define SZ_4M		(4UL << 20)
+#define SZ_64M		(64UL << 20)
 #define MAX_ITERS	64
 #define MAX_VB2_BUFS	32
 #define LIVE_IMPORTS	10000
@@ -56,7 +57,7 @@
 enum src_kind { SRC_ANON, SRC_THP, SRC_HUGETLB, SRC_MEMFD, SRC_VB2, SRC_HEAP, SRC_IOMEM, NR_SRC };
 
 static const char *const src_name[NR_SRC] = {
-	"anon 4K", "THP", "hugetlb 2M", "memfd", "vb2 dma-contig", "dma-heap system",
+	"anon 4K", "THP", "hugetlb 2M", "memfd", "vb2 dma-contig", "dma-heap system (64M bufs)",
 	"iomem RAM (4M objects)",
 };
 
@@ -245,6 +246,45 @@ static int setup_iomem(struct range *r, size_t len)
 	return 0;
 }
 
+/*
+ * System dma-heap buffers of at most 64 MiB, mmapped back to back: the heap
+ * zeroes a buffer's pages in one ioctl without rescheduling, and 1 GiB at
+ * once stalls a TCG guest's CPU long enough for the soft-lockup watchdog.
+ * Each mapping holds its dma-buf; the fds are closed at once.
+ */
+static int setup_heap(struct range *r, size_t len)
+{
+	size_t step = len < SZ_64M ? len : SZ_64M;
+	int heap = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
+	char *base;
+	int ret = 0;
+
+	if (heap < 0)
+		return -errno;
+	base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		close(heap);
+		return -errno;
+	}
+	r->map = base;
+	r->map_len = len;
+	r->addr = base;
+	for (size_t off = 0; off < len && !ret; off += step) {
+		struct dma_heap_allocation_data a = { .len = step, .fd_flags = O_RDWR | O_CLOEXEC };
+
+		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a)) {
+			ret = -errno;
+			break;
+		}
+		if (mmap(base + off, step, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, a.fd,
+			 0) == MAP_FAILED)
+			ret = -errno;
+		close(a.fd);
+	}
+	close(heap);
+	return ret;
+}
+
 static int setup_range(struct range *r, int kind, size_t len, int smoke)
 {
 	memset(r, 0, sizeof(*r));
@@ -276,28 +316,14 @@ static int setup_range(struct range *r, int kind, size_t len, int smoke)
 		if (r->fd < 0 || ftruncate(r->fd, len))
 			return -errno;
 		break;
-	case SRC_HEAP: {
-		struct dma_heap_allocation_data a = {
-			.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
-		};
-		int heap = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
-
-		if (heap < 0)
-			return -errno;
-		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &a)) {
-			close(heap);
-			return -errno;
-		}
-		close(heap);
-		r->fd = a.fd;
-		break;
-	}
+	case SRC_HEAP:
+		return setup_heap(r, len);
 	case SRC_IOMEM:
 		return setup_iomem(r, len);
 	case SRC_VB2:
 		return setup_vb2(r, len, smoke);
 	}
-	/* memfd, dma-heap: the file, shared */
+	/* memfd: the file, shared */
 	r->map_len = len;
 	r->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (r->map == MAP_FAILED)
