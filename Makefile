@@ -13,7 +13,7 @@ CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
 SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(TOP)/tests/modules -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 
-KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c bench/fv_bench.c))
+KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c bench/fv_bench.c bench/fv_bench.h))
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
 TEST_MODULES = $(patsubst tests/modules/%.c,%.ko,$(filter-out %.mod.c,$(wildcard tests/modules/*.c)))
 GUEST_BINS = $(SELFTESTS) tests/guest/fv-run-tests tests/guest/fv-counters
@@ -92,9 +92,12 @@ shell: initramfs
 run: initramfs
 	@bash scripts/run-demo.sh -t $(VM_TIMEOUT)
 
-# Benchmarks: ratios against pin_user_pages and get_vaddr_frames, one boot
+# Benchmarks (docs/BENCHMARKS.md): every source and baseline in one boot,
+# behind the Intel IOMMU, 4 GiB, hugetlb pages reserved (vm/run.sh bench)
+BENCH_ARGS ?= --pipeline 64
+BENCH_GUEST := modprobe vivid n_devs=2 node_types=0x101,0x101 allocators=1,0 && modprobe fv_test_exporter && modprobe fv_bench
 bench: initramfs
-	@bash vm/run.sh -p plain -t 900 -l $(BUILD)/logs/bench.log -- 'modprobe fv_bench && framevec bench'
+	@bash vm/run.sh -p iommu+edu+bench -t 5400 -l $(BUILD)/logs/bench.log -- '$(BENCH_GUEST) && framevec bench $(BENCH_ARGS)'
 
 checkpatch: ensure-deps
 	$(KSRC)/scripts/checkpatch.pl --strict --no-tree --quiet --show-types -f $(KERNEL_SRCS)

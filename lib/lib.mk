@@ -42,9 +42,9 @@ $(LIB_SO): $(BUILD)/lib/framevec.pic.o lib/libframevec.map
 lib: $(LIB_A) $(LIB_SO)
 
 # Static: the VM has no dynamic loader, and the tool is self-contained.
-$(TOOL): tools/framevec.c tools/demo.c tools/bench.c tools/framevec.h bench/fv_bench.h $(LIB_A)
+$(TOOL): tools/framevec.c tools/demo.c tools/bench.c tools/framevec.h bench/fv_bench.h tests/modules/fv_test_exporter.h $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_USER) -Ibench -static -o $@ tools/framevec.c tools/demo.c tools/bench.c $(LIB_A)
+	$(CC) $(CFLAGS_USER) -Ibench -Itests/modules -static -o $@ tools/framevec.c tools/demo.c tools/bench.c $(LIB_A)
 
 tools: $(TOOL)
 
