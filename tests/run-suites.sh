@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Host side of `make check`: run every VM suite of tests/suites.conf and
-# tests/suites-nobody.conf and the
+# Host side of `make check`: run every VM suite of tests/suites.conf,
+# tests/suites-stock.conf and tests/suites-nobody.conf and the
 # harness's own tests, count TAP results, print one closing line
 #   N passed, N failed, N skipped
 # and exit non-zero on any failure. SUITES="a b" runs only those suites.
@@ -12,7 +12,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs=$top/build/logs
-confs=("$top/tests/suites.conf" "$top/tests/suites-nobody.conf")
+confs=("$top/tests/suites.conf" "$top/tests/suites-stock.conf" "$top/tests/suites-nobody.conf")
 harness_tests=("$top"/tests/harness/test-*.sh)
 host_checks=(dkms-check install-check)
 if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
