@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Print the newest installed Debian 6.12 kernel that has both its image
 # (/boot/vmlinuz-V) and its headers (/lib/modules/V/build): the kernel under test.
+# usage: kver.sh [FLAVOUR]   FLAVOUR amd64 (default, the generic kernel) or
+#                            rt-amd64 (PREEMPT_RT, make check-rt)
 set -eu
-for img in /boot/vmlinuz-6.12.*+deb12-amd64; do
+flavour=${1:-amd64}
+for img in /boot/vmlinuz-6.12.*+deb12-"$flavour"; do
 	[ -e "$img" ] || continue
 	v=${img#/boot/vmlinuz-}
+	# 6.12.N only: the glob's * could also take another flavour's prefix
+	[[ $v =~ ^6\.12\.[0-9]+\+deb12-$flavour$ ]] || continue
 	[ -e "/lib/modules/$v/build/Makefile" ] && echo "$v"
 done | sort -V | tail -n 1
