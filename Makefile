@@ -7,7 +7,7 @@ BUILD := $(TOP)/build
 KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?= /usr/src/linux-source-6.12
-DEPS_OK = $(and $(KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
+DEPS_OK = $(and $(KVER),$(RT_KVER),$(ARM64_KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v aarch64-linux-gnu-gcc && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
@@ -47,6 +47,8 @@ help:
 	@echo "make shell     interactive shell in the VM"
 	@echo "make bench     benchmarks: ratios against the in-kernel baselines"
 	@echo "make check-debug  every VM suite on a KASAN/lockdep/kmemleak kernel, fail-nth sweep (long)"
+	@echo "make check-rt  every VM suite of tests/suites.conf on Debian's PREEMPT_RT kernel"
+	@echo "make cross-arm64  modules, library, tool and selftests for arm64 (cross-build)"
 	@echo "make deps      install build and test dependencies with apt (root)"
 
 deps:
@@ -120,6 +122,8 @@ check: ensure-deps
 
 include lib/lib.mk
 include scripts/debug.mk
+include scripts/rt.mk
+include scripts/arm64.mk
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean

@@ -7,7 +7,8 @@
 #   make uninstall [PREFIX=...] [DESTDIR=]
 #   make dkms [DKMS_KVER=`uname -r`]               module through DKMS (root)
 #   make dkms-uninstall
-#   make dkms-check                                dkms build against $(KVER), leaves nothing
+#   make dkms-check                                dkms build against $(KVER) and $(RT_KVER)
+#                                                  (PREEMPT_RT), leaves nothing
 #   make install-check                             installed files work, in the VM
 
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
@@ -86,8 +87,10 @@ dkms:
 dkms-uninstall:
 	bash scripts/dkms.sh uninstall
 
+# Both kernels under test: the generic one and PREEMPT_RT (scripts/rt.mk)
 dkms-check: ensure-deps
 	bash scripts/dkms.sh check $(KVER)
+	bash scripts/dkms.sh check $(RT_KVER)
 
 # Install into a DESTDIR, build a program against the installed header,
 # pkg-config file and static archive only, and run it and the installed tool

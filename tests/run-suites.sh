@@ -8,6 +8,9 @@
 # DEBUG_KERNEL=1 (make check-debug): on the debug kernel instead, the suites
 # of tests/suites.conf and tests/suites-debug.conf, the harness's debug-*.sh tests instead
 # of its test-*.sh, no host checks; logs in build/logs/debug/.
+# RT_KERNEL=1 (make check-rt): on Debian's PREEMPT_RT kernel instead, the
+# suites of tests/suites.conf and the harness's tests that a WARN and a sleep
+# in atomic context fail the run, no host checks; logs in build/logs/rt/.
 # VM_JOBS=n runs n guests at a time (default 2).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,8 +23,15 @@ if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
 	confs=("$top/tests/suites.conf" "$top/tests/suites-debug.conf")
 	harness_tests=("$top"/tests/harness/debug-*.sh)
 	host_checks=()
+elif [ "${RT_KERNEL:-0}" != 0 ]; then
+	logs=$top/build/logs/rt
+	confs=("$top/tests/suites.conf")
+	# the harness's tests that a kernel report fails the run, on this kernel
+	harness_tests=("$top"/tests/harness/test-{warn,atomic-sleep}-fails-run.sh)
+	host_checks=()
 fi
 mkdir -p "$logs"
+export HARNESS_LOGS=$logs
 pass=0 fail=0 skip=0
 # what failed, repeated just above the closing line: CI keeps only the tail
 failures=()

@@ -3,7 +3,9 @@
 # Fail (exit 1) if a guest kernel log shows anything a test run must not
 # survive: an oops, WARN, BUG, KASAN/UBSAN/kmemleak report, bad page state,
 # page poisoning report, DMA-API debug error, lockdep report, hung task, DMAR
-# (IOMMU) fault or panic. Names each line.
+# (IOMMU) fault or panic, a sleep in atomic context (sleeping function called
+# from invalid context, scheduling while atomic: what PREEMPT_RT turns a
+# spinlock_t taken under a raw lock or with interrupts off into). Names each line.
 # dma-buf's own checks (and CONFIG_DMABUF_DEBUG's) are WARN_ON()s: they
 # print WARNING: like any other WARN. DMA-API debug errors are WARN()s too,
 # but only the first is printed (show_num_errors): every DMA-API line fails
@@ -19,7 +21,10 @@ pattern+='DMAR: \[DMA|DMAR: DRHD: handling fault|DMAR:.*fault|possible circular 
 pattern+='possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|'
 pattern+='rcu: INFO|Kernel panic|list_add corruption|list_del corruption|refcount_t:|'
 pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt|'
-pattern+='pagealloc: |page_poison|DMA-API: |dma-api: '
+pattern+='pagealloc: |page_poison|DMA-API: |dma-api: |'
+# also BUG: lines, named for themselves: what a sleep in atomic context
+# prints, whatever the prefix (make check-rt)
+pattern+='sleeping function called from invalid context|scheduling while atomic|Invalid wait context'
 # Start-up lines of the debug kernel's checkers are not reports
 benign='kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread)|'
 benign+='rcu:[[:space:]]+RCU lockdep checking is enabled|'

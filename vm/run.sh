@@ -24,6 +24,8 @@
 # of `make debug-kernel` (build/debug-kernel, a link into its cache, or
 # DEBUG_KERNEL_DIR) with the initramfs of `make debug-initramfs`, kmemleak
 # on, and every timeout multiplied by VM_TIMEOUT_SCALE (default 4: KASAN and lockdep under TCG).
+# RT_KERNEL=1 boots Debian's PREEMPT_RT kernel (scripts/kver.sh rt-amd64) with
+# the initramfs of `make rt-initramfs`.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +55,12 @@ if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
 	# re-reads the CPU flags (LA57 briefly clear) makes KASAN report a
 	# direct-map access as wild (seen at boot under TCG, -cpu max).
 	debug_append=" kmemleak=on no5lvl"
+elif [ "${RT_KERNEL:-0}" != 0 ]; then
+	kver=${KVER:-$("$top/scripts/kver.sh" rt-amd64)}
+	[ -n "$kver" ] || { echo "vm: no PREEMPT_RT kernel installed; run 'make deps'" >&2; exit 2; }
+	kimage=${KIMAGE:-/boot/vmlinuz-$kver}
+	base=${INITRAMFS:-$top/build/initramfs-rt.cpio.gz}
+	debug_append=
 else
 	kver=${KVER:-$("$top/scripts/kver.sh")}
 	kimage=${KIMAGE:-/boot/vmlinuz-$kver}
@@ -60,7 +68,7 @@ else
 	debug_append=
 fi
 [ -e "$kimage" ] || { echo "vm: kernel image $kimage missing" >&2; exit 2; }
-[ -e "$base" ] || { echo "vm: $base missing; run 'make initramfs'" >&2; exit 2; }
+[ -e "$base" ] || { echo "vm: $base missing; run 'make initramfs' (make rt-initramfs, make debug-initramfs)" >&2; exit 2; }
 mkdir -p "$top/build/logs"
 log=${log:-$top/build/logs/last.log}
 out=${log%.log}.out

@@ -12,6 +12,6 @@ expect "the command itself succeeded" grep -qx survived <<<"$out"
 expect "run fails with the log-check code" test "$rc" -eq 125
 expect "message names the leak" grep -qE 'line [0-9]+:.*(kmemleak: [0-9]+ new suspected memory leak|unreferenced object)' <<<"$err"
 expect "the report reaches the command's output" grep -q '^# kmemleak: unreferenced object' <<<"$out"
-expect "the report names the allocation site" grep -q 'harness_debug' "$top/build/logs/harness-$name.log"
+expect "the report names the allocation site" grep -q 'harness_debug' "$hlogs/harness-$name.log"
 vm_run 120 'echo clean'
 expect "a run without leaks passes the scan" test "$rc" -eq 0

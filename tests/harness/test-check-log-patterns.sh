@@ -40,3 +40,6 @@ check "DMA-API, out of memory (fault injection)" pass '[    9.200000] DMA-API: c
 expect "DMA-API, out of memory: a note says checking stopped" grep -qF 'vm: note: DMA-API debugging switched itself off (out of memory); not checked after line 9:' <<<"$err"
 check "dma-api, lower case" fail '[    9.200000] dma-api: exceeded 7 overlapping mappings of cacheline 0x0000000000123400'
 check "a dma-buf WARN" fail '[    9.300000] WARNING: CPU: 1 PID: 170 at drivers/dma-buf/dma-buf.c:913 dma_buf_dynamic_attach+0x3c5/0x470'
+check "sleep in atomic context (might_sleep)" fail '[    9.400000] BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c:48'
+check "scheduling while atomic" fail '[    9.400000] BUG: scheduling while atomic: fv-run-tests/171/0x00000002'
+check "lockdep: a spinlock_t under a raw lock" fail '[    9.400000] [ BUG: Invalid wait context ]'

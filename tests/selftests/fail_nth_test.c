@@ -676,6 +676,7 @@ FIXTURE_SETUP(nth)
 			fv_fill(self->mem, self->len, 1);
 		break;
 	case NTH_THP:
+		FV_SKIP_WITHOUT_THP(return);
 		/*
 		 * Two huge pages, 2 MiB aligned inside a 6 MiB reservation:
 		 * 1024 pages are two pin batches (source_pages.c), so a

@@ -387,6 +387,19 @@ static inline int fv_check(const void *p, size_t len, unsigned int seed)
 	return 0;
 }
 
+/*
+ * Transparent huge pages are not in every kernel under test: Debian's
+ * PREEMPT_RT kernel has none (TRANSPARENT_HUGEPAGE depends on !PREEMPT_RT),
+ * and there madvise(MADV_HUGEPAGE) and MADV_NOHUGEPAGE fail with EINVAL.
+ * A test of huge pages skips there with this reason.
+ */
+static inline int fv_have_thp(void)
+{
+	return !access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK);
+}
+
+#define FV_SKIP_WITHOUT_THP(statement) do {						if (!fv_have_thp())									SKIP(statement, "no transparent huge pages in this kernel "			     "(CONFIG_TRANSPARENT_HUGEPAGE off, as on PREEMPT_RT)");	} while (0)
+
 static inline int fv_write_file(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);

@@ -66,6 +66,7 @@ FIXTURE_SETUP(mem)
 		self->mem = self->map;
 		break;
 	case MEM_THP:
+		FV_SKIP_WITHOUT_THP(return);
 		/* over-allocate to place one 2 MiB aligned huge page */
 		self->map_len = 2 * SZ_2M;
 		self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,

@@ -199,6 +199,7 @@ TEST_F(tool, explain_anonymous_ok)
 TEST_F(tool, explain_thp_ok)
 {
 	FV_SKIP_AS_NOBODY(return, "explaining another process (the mapper) needs CAP_SYS_PTRACE, even of the same user");
+	FV_SKIP_WITHOUT_THP(return);
 	ASSERT_EQ(0, EXPLAIN(self, "--write", self->m.thp, HUGE)) TH_LOG("%s", self->out);
 	EXPECT_TRUE(HAS(self, "thp"));
 	EXPECT_TRUE(HAS(self, "2 MiB"));

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# arm64 cross-build on an amd64 host, included by the top Makefile: what a
+# user building on a PC for a board runs (README "Cross-building for arm64").
+# Against Debian's arm64 6.12 kernel, the newest that scripts/deps.sh found
+# and scripts/arm64-kernel.sh unpacked (scripts/kver.sh arm64), with
+# gcc-aarch64-linux-gnu.
+#
+#   make cross-arm64    framevec, the test and bench modules (W=1), libframevec,
+#                       the framevec tool and the selftests, all for arm64;
+#                       any compiler warning fails it. Modules from a copy of
+#                       the sources in build/arm64-src/, the rest in build/arm64/.
+#   ARM64_KDIR=dir      build the modules against other arm64 headers (a board's)
+
+ARM64_KVER ?= $(shell $(TOP)/scripts/kver.sh arm64 2>/dev/null)
+ARM64_ROOT ?= $(or $(ARM64_KERNEL_CACHE),/var/cache/framevec/arm64)/$(ARM64_KVER)
+ARM64_KDIR ?= $(ARM64_ROOT)/usr/src/linux-headers-$(ARM64_KVER)
+ARM64_CROSS ?= aarch64-linux-gnu-
+ARM64_SRC := $(BUILD)/arm64-src
+ARM64_BUILD := $(BUILD)/arm64
+ARM64_KMAKE = $(MAKE) -C $(ARM64_KDIR) ARCH=arm64 CROSS_COMPILE=$(ARM64_CROSS) W=1
+
+.PHONY: cross-arm64 cross-arm64-modules cross-arm64-user
+
+cross-arm64: ensure-deps
+	@mkdir -p $(ARM64_BUILD)
+	set -o pipefail; $(MAKE) cross-arm64-modules cross-arm64-user 2>&1 | tee $(ARM64_BUILD)/build.log
+	@! grep -E 'warning:|error:' $(ARM64_BUILD)/build.log
+	@file $(ARM64_SRC)/kernel/framevec.ko $(ARM64_BUILD)/tools/framevec | sed 's/, BuildID.*//'
+
+# Kbuild (6.12) writes objects next to the sources of M=: build a copy
+cross-arm64-modules:
+	@[ -e "$(ARM64_KDIR)/Makefile" ] || { echo "cross-arm64: no arm64 headers at $(ARM64_KDIR) (make deps)"; exit 1; }
+	rm -rf $(ARM64_SRC)
+	mkdir -p $(ARM64_SRC)
+	find kernel include bench tests/modules \( -name '*.[ch]' -o -name Kbuild \) \
+		! -name '*.mod.c' | cpio -pdm --quiet $(ARM64_SRC)
+	$(ARM64_KMAKE) M=$(ARM64_SRC)/kernel modules
+	$(ARM64_KMAKE) M=$(ARM64_SRC)/tests/modules KBUILD_EXTRA_SYMBOLS=$(ARM64_SRC)/kernel/Module.symvers modules
+	$(ARM64_KMAKE) M=$(ARM64_SRC)/bench KBUILD_EXTRA_SYMBOLS=$(ARM64_SRC)/kernel/Module.symvers modules
+
+# The user-space rules of the top Makefile and lib/lib.mk, with the cross
+# compiler and another output directory
+cross-arm64-user:
+	$(MAKE) BUILD=$(ARM64_BUILD) CC=$(ARM64_CROSS)gcc AR=$(ARM64_CROSS)ar lib tools selftests
