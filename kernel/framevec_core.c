@@ -498,6 +498,86 @@ static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
 	return 0;
 }
 
+/* PFNs read per walk of the page table: one page of them */
+#define FRAMEVEC_PFN_BATCH	(PAGE_SIZE / sizeof(unsigned long))
+
+/* The PTEs of one batch, in address order, up to the first hole */
+struct framevec_pte_walk {
+	unsigned long next;	/* the address the next PTE must map */
+	unsigned long nr;	/* pfns read */
+	unsigned long *pfns;
+};
+
+/* apply_to_existing_page_range() callback, under the PTE lock */
+static int framevec_pte_pfn(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct framevec_pte_walk *w = data;
+	pte_t pte = ptep_get(ptep);
+
+	/* it skips empty PTEs: an address out of turn follows a hole */
+	if (addr != w->next || !pte_present(pte))
+		return -ENOENT;
+	w->pfns[w->nr++] = pte_pfn(pte);
+	w->next += PAGE_SIZE;
+	return 0;
+}
+
+/*
+ * Read the pfns of [@addr, @end) of @vma into @w->pfns, at most
+ * FRAMEVEC_PFN_BATCH, up to the first that is not mapped. A VMA without a
+ * huge_fault handler maps only PTEs (remap_pfn_range(), vmf_insert_pfn()):
+ * read them with one walk and one PTE lock per page table. Otherwise a PMD
+ * or PUD leaf may map it, which apply_to_existing_page_range() does not
+ * take, and follow_pfnmap_args does not say how large the leaf is: read
+ * the pfns one by one. A first page that is not mapped is faulted in
+ * through the mapping's own fault handler. Return 0 with @w->nr > 0, or
+ * -EFAULT.
+ */
+static int framevec_read_pfns(struct vm_area_struct *vma, unsigned long addr,
+			      unsigned long end, struct framevec_pte_walk *w)
+{
+	unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PFN_BATCH);
+
+	w->next = addr;
+	w->nr = 0;
+	if (!vma->vm_ops || !vma->vm_ops->huge_fault) {
+		/* stops at a hole: what it read up to there is good */
+		apply_to_existing_page_range(vma->vm_mm, addr, n << PAGE_SHIFT,
+					     framevec_pte_pfn, w);
+		if (w->nr)
+			return 0;
+		n = 1;	/* the hole: fault it in, then walk on from there */
+	}
+	for (; w->nr < n; w->nr++)
+		if (framevec_follow_pfn(vma, addr + (w->nr << PAGE_SHIFT), &w->pfns[w->nr]))
+			return w->nr ? 0 : -EFAULT;
+	return 0;
+}
+
+/*
+ * RAM or MMIO: is every frame of [@pfn, @pfn + @nr) system RAM with a struct
+ * page (as framevec_pfn_is_ram()), none, or some? One look at the resource
+ * tree for the whole run, not one per page. Return 1, 0 or -1.
+ */
+static int framevec_pfns_are_ram(unsigned long pfn, unsigned long nr)
+{
+	bool first;
+
+	switch (region_intersects(PFN_PHYS(pfn), nr << PAGE_SHIFT,
+				  IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE)) {
+	case REGION_INTERSECTS:
+		/* System RAM throughout: check its ends as framevec_pfn_is_ram() does */
+		first = framevec_pfn_is_ram(pfn);
+		if (nr > 1 && framevec_pfn_is_ram(pfn + nr - 1) != first)
+			return -1;
+		return first;
+	case REGION_DISJOINT:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /**
  * framevec_add_pfnmap() - add the pfns a VM_PFNMAP VMA maps to a segment
  * @fv: the framevec under construction
@@ -507,12 +587,14 @@ static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
  * @end: end address (exclusive)
  * @what: what the mapping is, for the log line ("videobuf2 buffer", ...)
  *
- * Reads the page table with follow_pfnmap_start(), faulting in a page that
- * is not mapped yet through the mapping's own fault handler. The caller must
- * already hold what keeps these pfns alive (a reference on their owner, or
- * an MMU interval notifier whose sequence it checks afterwards): the pfns
- * are never used without one. Sets @seg->mem_type from the first pfn, with
- * framevec_pfn_is_ram().
+ * Reads the page table, a page table at a time where the mapping has only
+ * PTEs, else with follow_pfnmap_start() page by page (see
+ * framevec_read_pfns()), faulting in a page that is not mapped yet through
+ * the mapping's own fault handler. Each physically contiguous stretch is
+ * added as one run and classified RAM or MMIO once. The caller must already
+ * hold what keeps these pfns alive (a reference on their owner, or an MMU
+ * interval notifier whose sequence it checks afterwards): the pfns are
+ * never used without one. Sets @seg->mem_type from the first pfn.
  *
  * Context: mmap lock held.
  * Return: 0, -EFAULT for a page that cannot be mapped, -EOPNOTSUPP if RAM
@@ -522,30 +604,41 @@ int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
 			struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, const char *what)
 {
-	unsigned long addr, pfn;
-	bool ram;
-	int ret;
+	struct framevec_pte_walk w;
+	unsigned long addr, i, n;
+	int ram, ret = 0;
 
 	mmap_assert_locked(vma->vm_mm);
-	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		if (framevec_follow_pfn(vma, addr, &pfn)) {
+	w.pfns = (unsigned long *)__get_free_page(GFP_KERNEL);
+	if (!w.pfns)
+		return -ENOMEM;
+	for (addr = start; addr < end; addr += w.nr << PAGE_SHIFT) {
+		if (framevec_read_pfns(vma, addr, end, &w)) {
 			fv_user_err("%s at %#lx is not mapped and cannot be faulted in; import only what the buffer maps",
 				    what, addr);
-			return -EFAULT;
+			ret = -EFAULT;
+			break;
 		}
-		ram = framevec_pfn_is_ram(pfn);
-		if (addr == start) {
-			seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
-		} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
-			fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
-				    what, addr);
-			return -EOPNOTSUPP;
+		for (i = 0; i < w.nr; i += n) {
+			for (n = 1; i + n < w.nr && w.pfns[i + n] == w.pfns[i] + n; n++)
+				;
+			ram = framevec_pfns_are_ram(w.pfns[i], n);
+			if (addr == start && i == 0 && ram >= 0) {
+				seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
+			} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
+				fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
+					    what, addr + (i << PAGE_SHIFT));
+				ret = -EOPNOTSUPP;
+				goto out_free;
+			}
+			ret = framevec_add_pfns(fv, seg, w.pfns[i], n);
+			if (ret)
+				goto out_free;
 		}
-		ret = framevec_add_pfns(fv, seg, pfn, 1);
-		if (ret)
-			return ret;
 	}
-	return 0;
+out_free:
+	free_page((unsigned long)w.pfns);
+	return ret;
 }
 
 /* Release segments [0, nr) in reverse order: exactly the ones imported. */
