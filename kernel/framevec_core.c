@@ -58,10 +58,35 @@
  * not call framevec_release() nor wait for anything that does; from an MMU
  * notifier it must not allocate memory.
  *
- * Locking. The import walks the VMAs with the mmap lock held from the first
- * check to the last reference, so the checks hold for the import: for read,
- * or for write when a source needs it (an MMU interval notifier is inserted
- * under the write lock); the VMAs are then checked again under it.
+ * Fast path (the one place it is written down; source_pages.c points here).
+ * For the importing task's own mm, when every VMA of the range goes to a
+ * source with @import_unlocked (the pages source), the VMAs are checked
+ * under the mmap read lock exactly as below, the lock is dropped, and the
+ * pages are pinned with pin_user_pages_fast(FOLL_LONGTERM [| FOLL_WRITE]),
+ * as iommufd does. The range may be remapped between the check and the pin;
+ * what is pinned is still safe:
+ *   - GUP applies the rules that protect memory to whatever the range maps
+ *     when it pins: FOLL_LONGTERM refuses VM_IO/VM_PFNMAP, fs-dax and, with
+ *     FOLL_WRITE, shared mappings of files whose writeback tracks dirt
+ *     (gup-fast refuses their folios, the slow path their VMA); FOLL_WRITE
+ *     refuses VMAs without VM_WRITE; a read-only import pins without
+ *     FOLL_WRITE and the write rule below never depends on what was pinned.
+ *   - Accounting does not depend on the VMAs: the range's pages are charged
+ *     before the first pin, and exactly that many are pinned or none.
+ *   - What GUP does not know (special mappings, write seals, the owner's
+ *     cache attribute recorded in each segment) holds because the pages
+ *     pinned are those of the VMAs checked: an MMU interval notifier over
+ *     the range, inserted before the check, fires on every change of what
+ *     the range maps (munmap, mremap and MAP_FIXED unmap it first). If it
+ *     fired before the pin ended, the pins are dropped and the import starts
+ *     again on the locked path, which cannot race.
+ * Another mm, a range with any other source (VM_PFNMAP, dma-buf mappings),
+ * or a notifier that cannot be inserted take the locked path.
+ *
+ * Locking. The locked path walks the VMAs with the mmap lock held from the
+ * first check to the last reference, so the checks hold for the import: for
+ * read, or for write when a source needs it (an MMU interval notifier is
+ * inserted under the write lock); the VMAs are then checked again under it.
  * fv->lock is taken from MMU notifiers (framevec_revoke()), so nothing
  * allocates under it. Order: fv->revoke_lock -> (callback locks) ->
  * fv->lock. The object has a single owner (the importer): import, release
@@ -96,6 +121,7 @@
 #include <linux/lockdep.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
@@ -307,12 +333,13 @@ static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
 /*
  * First pass, with the mmap lock held and no reference taken: every byte of
  * [start, end) must be mapped and taken by a source. Counts the segments and
- * the pages that will be charged to RLIMIT_MEMLOCK.
+ * the pages that will be charged to RLIMIT_MEMLOCK; *@unlocked tells whether
+ * every source can take its piece without the lock (see "Fast path").
  */
 static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 				unsigned long end, unsigned int flags, bool can_revoke,
 				unsigned long *nr_segs, unsigned long *nr_charge,
-				bool *need_write)
+				bool *need_write, bool *unlocked)
 {
 	const struct framevec_source_ops *ops;
 	unsigned long addr = start, piece_end;
@@ -323,6 +350,7 @@ static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 	*nr_segs = 0;
 	*nr_charge = 0;
 	*need_write = false;
+	*unlocked = true;
 	while (addr < end) {
 		vma = vma_lookup(mm, addr);
 		if (!vma) {
@@ -336,6 +364,7 @@ static int framevec_check_range(struct mm_struct *mm, unsigned long start,
 			return ret;
 		(*nr_segs)++;
 		*need_write |= ops->needs_mmap_write;
+		*unlocked &= !!ops->import_unlocked;
 		if (ops->pins_pages)
 			*nr_charge += (piece_end - addr) >> PAGE_SHIFT;
 		addr = piece_end;
@@ -469,6 +498,86 @@ static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
 	return 0;
 }
 
+/* PFNs read per walk of the page table: one page of them */
+#define FRAMEVEC_PFN_BATCH	(PAGE_SIZE / sizeof(unsigned long))
+
+/* The PTEs of one batch, in address order, up to the first hole */
+struct framevec_pte_walk {
+	unsigned long next;	/* the address the next PTE must map */
+	unsigned long nr;	/* pfns read */
+	unsigned long *pfns;
+};
+
+/* apply_to_existing_page_range() callback, under the PTE lock */
+static int framevec_pte_pfn(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct framevec_pte_walk *w = data;
+	pte_t pte = ptep_get(ptep);
+
+	/* it skips empty PTEs: an address out of turn follows a hole */
+	if (addr != w->next || !pte_present(pte))
+		return -ENOENT;
+	w->pfns[w->nr++] = pte_pfn(pte);
+	w->next += PAGE_SIZE;
+	return 0;
+}
+
+/*
+ * Read the pfns of [@addr, @end) of @vma into @w->pfns, at most
+ * FRAMEVEC_PFN_BATCH, up to the first that is not mapped. A VMA without a
+ * huge_fault handler maps only PTEs (remap_pfn_range(), vmf_insert_pfn()):
+ * read them with one walk and one PTE lock per page table. Otherwise a PMD
+ * or PUD leaf may map it, which apply_to_existing_page_range() does not
+ * take, and follow_pfnmap_args does not say how large the leaf is: read
+ * the pfns one by one. A first page that is not mapped is faulted in
+ * through the mapping's own fault handler. Return 0 with @w->nr > 0, or
+ * -EFAULT.
+ */
+static int framevec_read_pfns(struct vm_area_struct *vma, unsigned long addr,
+			      unsigned long end, struct framevec_pte_walk *w)
+{
+	unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PFN_BATCH);
+
+	w->next = addr;
+	w->nr = 0;
+	if (!vma->vm_ops || !vma->vm_ops->huge_fault) {
+		/* stops at a hole: what it read up to there is good */
+		apply_to_existing_page_range(vma->vm_mm, addr, n << PAGE_SHIFT,
+					     framevec_pte_pfn, w);
+		if (w->nr)
+			return 0;
+		n = 1;	/* the hole: fault it in, then walk on from there */
+	}
+	for (; w->nr < n; w->nr++)
+		if (framevec_follow_pfn(vma, addr + (w->nr << PAGE_SHIFT), &w->pfns[w->nr]))
+			return w->nr ? 0 : -EFAULT;
+	return 0;
+}
+
+/*
+ * RAM or MMIO: is every frame of [@pfn, @pfn + @nr) system RAM with a struct
+ * page (as framevec_pfn_is_ram()), none, or some? One look at the resource
+ * tree for the whole run, not one per page. Return 1, 0 or -1.
+ */
+static int framevec_pfns_are_ram(unsigned long pfn, unsigned long nr)
+{
+	bool first;
+
+	switch (region_intersects(PFN_PHYS(pfn), nr << PAGE_SHIFT,
+				  IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE)) {
+	case REGION_INTERSECTS:
+		/* System RAM throughout: check its ends as framevec_pfn_is_ram() does */
+		first = framevec_pfn_is_ram(pfn);
+		if (nr > 1 && framevec_pfn_is_ram(pfn + nr - 1) != first)
+			return -1;
+		return first;
+	case REGION_DISJOINT:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /**
  * framevec_add_pfnmap() - add the pfns a VM_PFNMAP VMA maps to a segment
  * @fv: the framevec under construction
@@ -478,12 +587,14 @@ static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
  * @end: end address (exclusive)
  * @what: what the mapping is, for the log line ("videobuf2 buffer", ...)
  *
- * Reads the page table with follow_pfnmap_start(), faulting in a page that
- * is not mapped yet through the mapping's own fault handler. The caller must
- * already hold what keeps these pfns alive (a reference on their owner, or
- * an MMU interval notifier whose sequence it checks afterwards): the pfns
- * are never used without one. Sets @seg->mem_type from the first pfn, with
- * framevec_pfn_is_ram().
+ * Reads the page table, a page table at a time where the mapping has only
+ * PTEs, else with follow_pfnmap_start() page by page (see
+ * framevec_read_pfns()), faulting in a page that is not mapped yet through
+ * the mapping's own fault handler. Each physically contiguous stretch is
+ * added as one run and classified RAM or MMIO once. The caller must already
+ * hold what keeps these pfns alive (a reference on their owner, or an MMU
+ * interval notifier whose sequence it checks afterwards): the pfns are
+ * never used without one. Sets @seg->mem_type from the first pfn.
  *
  * Context: mmap lock held.
  * Return: 0, -EFAULT for a page that cannot be mapped, -EOPNOTSUPP if RAM
@@ -493,30 +604,41 @@ int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
 			struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, const char *what)
 {
-	unsigned long addr, pfn;
-	bool ram;
-	int ret;
+	struct framevec_pte_walk w;
+	unsigned long addr, i, n;
+	int ram, ret = 0;
 
 	mmap_assert_locked(vma->vm_mm);
-	for (addr = start; addr < end; addr += PAGE_SIZE) {
-		if (framevec_follow_pfn(vma, addr, &pfn)) {
+	w.pfns = (unsigned long *)__get_free_page(GFP_KERNEL);
+	if (!w.pfns)
+		return -ENOMEM;
+	for (addr = start; addr < end; addr += w.nr << PAGE_SHIFT) {
+		if (framevec_read_pfns(vma, addr, end, &w)) {
 			fv_user_err("%s at %#lx is not mapped and cannot be faulted in; import only what the buffer maps",
 				    what, addr);
-			return -EFAULT;
+			ret = -EFAULT;
+			break;
 		}
-		ram = framevec_pfn_is_ram(pfn);
-		if (addr == start) {
-			seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
-		} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
-			fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
-				    what, addr);
-			return -EOPNOTSUPP;
+		for (i = 0; i < w.nr; i += n) {
+			for (n = 1; i + n < w.nr && w.pfns[i + n] == w.pfns[i] + n; n++)
+				;
+			ram = framevec_pfns_are_ram(w.pfns[i], n);
+			if (addr == start && i == 0 && ram >= 0) {
+				seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
+			} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
+				fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
+					    what, addr + (i << PAGE_SHIFT));
+				ret = -EOPNOTSUPP;
+				goto out_free;
+			}
+			ret = framevec_add_pfns(fv, seg, w.pfns[i], n);
+			if (ret)
+				goto out_free;
 		}
-		ret = framevec_add_pfns(fv, seg, pfn, 1);
-		if (ret)
-			return ret;
 	}
-	return 0;
+out_free:
+	free_page((unsigned long)w.pfns);
+	return ret;
 }
 
 /* Release segments [0, nr) in reverse order: exactly the ones imported. */
@@ -530,11 +652,42 @@ static void framevec_release_segs(struct framevec *fv, unsigned long nr)
 	}
 }
 
+/*
+ * Under the mmap lock: have @seg, the piece [@addr, @end) of @vma, taken by
+ * its source and record what the VMA says about it. Its runs start here.
+ */
+static int framevec_setup_seg(struct framevec *fv, struct framevec_seg *seg,
+			      struct vm_area_struct *vma, unsigned long addr,
+			      unsigned long end)
+{
+	int ret;
+
+	ret = framevec_pick_source(vma, addr, end, fv->flags, !!fv->revoke, &seg->ops);
+	if (ret)
+		return ret;
+	/* judged above: the owner's attribute is one we reproduce */
+	framevec_vma_cache(vma, &seg->cache, &seg->decrypted);
+	seg->start = addr;
+	seg->end = end;
+	seg->first_run = fv->nr_runs;
+	return 0;
+}
+
+/* @seg holds its references: account for it in @fv */
+static void framevec_seg_imported(struct framevec *fv, struct framevec_seg *seg)
+{
+	/* an owner that maps it uncached keeps no cache lines of it */
+	seg->dma_coherent |= seg->cache != FRAMEVEC_CACHE_WB;
+	atomic64_inc(&framevec_stats.refs[seg->ops->id]);
+	fv->nr_pages += seg->nr_pages;
+	fv->revocable |= seg->ops->can_revoke;
+}
+
 /* Second pass: take the references, segment by segment. */
 static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
 				unsigned long end)
 {
-	unsigned long addr = fv->start, piece_end, i;
+	unsigned long addr = fv->start, i;
 	struct vm_area_struct *vma;
 	int ret;
 
@@ -544,25 +697,16 @@ static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
 
 		/* framevec_check_range() saw every piece under the same lock */
 		vma = vma_lookup(mm, addr);
-		piece_end = min(end, vma->vm_end);
-		ret = framevec_pick_source(vma, addr, piece_end, fv->flags,
-					   !!fv->revoke, &seg->ops);
+		ret = framevec_setup_seg(fv, seg, vma, addr, min(end, vma->vm_end));
 		if (ret)
 			goto err_release_segs;
-		/* judged above: the owner's attribute is one we reproduce */
-		framevec_vma_cache(vma, &seg->cache, &seg->decrypted);
-		seg->first_run = fv->nr_runs;
-		ret = seg->ops->import(fv, seg, vma, addr, piece_end);
+		ret = seg->ops->import(fv, seg, vma, seg->start, seg->end);
 		if (ret) {
 			fv->nr_runs = seg->first_run;
 			goto err_release_segs;
 		}
-		/* an owner that maps it uncached keeps no cache lines of it */
-		seg->dma_coherent |= seg->cache != FRAMEVEC_CACHE_WB;
-		atomic64_inc(&framevec_stats.refs[seg->ops->id]);
-		fv->nr_pages += seg->nr_pages;
-		fv->revocable |= seg->ops->can_revoke;
-		addr = piece_end;
+		framevec_seg_imported(fv, seg);
+		addr = seg->end;
 	}
 	return 0;
 
@@ -628,6 +772,209 @@ static void framevec_free(struct framevec *fv)
 	kvfree(fv);
 }
 
+/* A framevec of @nr_segs segments, with nothing imported yet */
+static struct framevec *framevec_alloc(struct mm_struct *mm, unsigned long start,
+				       unsigned long nr_segs, unsigned int flags,
+				       framevec_revoke_fn revoke, void *priv,
+				       bool need_write)
+{
+	struct framevec *fv;
+
+	/* at most one segment per page: kvzalloc, never a high-order kzalloc */
+	fv = kvzalloc(struct_size(fv, segs, nr_segs), GFP_KERNEL_ACCOUNT);
+	if (!fv)
+		return NULL;
+	fv->nr_segs = nr_segs;
+	fv->mm = mm;
+	fv->flags = flags;
+	fv->start = start;
+	fv->revoke = revoke;
+	fv->revoke_priv = priv;
+	mutex_init(&fv->lock);
+	mutex_init(&fv->revoke_lock);
+	if (need_write)
+		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
+	else if (flags & FRAMEVEC_ASYNC_REVOKE)
+		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
+	INIT_LIST_HEAD(&fv->maps);
+	atomic_set(&fv->nr_maps, 0);
+	return fv;
+}
+
+/* The import under the mmap lock, from the first check to the last reference */
+static struct framevec *framevec_import_locked(struct mm_struct *mm, unsigned long start,
+					       unsigned long end, unsigned int flags,
+					       framevec_revoke_fn revoke, void *priv)
+{
+	unsigned long nr_segs, nr_charge;
+	bool write_lock = false, need_write, unlocked;
+	struct framevec *fv;
+	int ret;
+
+relock:
+	ret = framevec_mmap_lock(mm, write_lock);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
+				   &nr_charge, &need_write, &unlocked);
+	if (ret)
+		goto out_unlock;
+	if (need_write && !write_lock) {
+		/* the VMAs may change while unlocked: check them all again */
+		framevec_mmap_unlock(mm, false);
+		write_lock = true;
+		goto relock;
+	}
+
+	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
+	if (!fv) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = framevec_charge(fv, nr_charge);
+	if (ret)
+		goto err_free;
+	ret = framevec_import_segs(fv, mm, end);
+	if (ret)
+		goto err_uncharge;
+	framevec_mmap_unlock(mm, write_lock);
+	return fv;
+
+err_uncharge:
+	framevec_uncharge(fv);
+err_free:
+	framevec_free(fv);
+out_unlock:
+	framevec_mmap_unlock(mm, write_lock);
+	return ERR_PTR(ret);
+}
+
+/*
+ * The fast path's watch over the range (see "Fast path" at the top): the
+ * notifier's sequence moves on every invalidation; @lock orders that against
+ * framevec_watch_changed().
+ */
+struct framevec_watch {
+	struct mmu_interval_notifier mni;
+	spinlock_t lock;	/* the notifier's sequence */
+};
+
+static bool framevec_watch_invalidate(struct mmu_interval_notifier *mni,
+				      const struct mmu_notifier_range *range,
+				      unsigned long cur_seq)
+{
+	struct framevec_watch *w = container_of(mni, struct framevec_watch, mni);
+
+	/* takes nothing that sleeps: fine for a non-blockable range too */
+	spin_lock(&w->lock);
+	mmu_interval_set_seq(mni, cur_seq);
+	spin_unlock(&w->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops framevec_watch_ops = {
+	.invalidate = framevec_watch_invalidate,
+};
+
+/* Did anything change what the range maps since mmu_interval_read_begin()? */
+static bool framevec_watch_changed(struct framevec_watch *w, unsigned long seq)
+{
+	bool changed;
+
+	spin_lock(&w->lock);
+	changed = mmu_interval_read_retry(&w->mni, seq);
+	spin_unlock(&w->lock);
+	return changed;
+}
+
+/*
+ * The fast path: check under the mmap read lock, pin without it. Return the
+ * framevec, an ERR_PTR the locked path would return too, or NULL to take
+ * the locked path (some source needs the lock, or the range changed).
+ */
+static struct framevec *framevec_import_fast(struct mm_struct *mm, unsigned long start,
+					     unsigned long end, unsigned int flags,
+					     framevec_revoke_fn revoke, void *priv)
+{
+	unsigned long nr_segs, nr_charge, addr, seq, i;
+	bool need_write, unlocked, changed;
+	struct framevec_watch watch;
+	struct vm_area_struct *vma;
+	struct framevec *fv;
+	int ret;
+
+	spin_lock_init(&watch.lock);
+	/* may take the mmap lock itself, the first time for an mm */
+	if (mmu_interval_notifier_insert(&watch.mni, mm, start, end - start,
+					 &framevec_watch_ops))
+		return NULL;
+	seq = mmu_interval_read_begin(&watch.mni);
+
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		goto out_remove;
+	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
+				   &nr_charge, &need_write, &unlocked);
+	if (ret || !unlocked)
+		goto out_unlock;
+	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
+	if (!fv) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = framevec_charge(fv, nr_charge);
+	if (ret)
+		goto err_free;
+	for (i = 0, addr = start; i < nr_segs; i++) {
+		/* framevec_check_range() saw every piece under the same lock */
+		vma = vma_lookup(mm, addr);
+		ret = framevec_setup_seg(fv, &fv->segs[i], vma, addr, min(end, vma->vm_end));
+		if (ret)
+			goto err_uncharge;
+		addr = fv->segs[i].end;
+	}
+	mmap_read_unlock(mm);
+
+	for (i = 0; i < nr_segs; i++) {
+		struct framevec_seg *seg = &fv->segs[i];
+
+		seg->first_run = fv->nr_runs;
+		ret = seg->ops->import_unlocked(fv, seg, seg->start, seg->end);
+		if (ret) {
+			fv->nr_runs = seg->first_run;
+			break;
+		}
+		framevec_seg_imported(fv, seg);
+	}
+	/* pinned, or refused, what the checked VMAs may no longer map */
+	changed = framevec_watch_changed(&watch, seq);
+	if (ret || changed)
+		goto err_release_segs;
+	mmu_interval_notifier_remove(&watch.mni);
+	atomic64_inc(&framevec_stats.fast_imports);
+	return fv;
+
+err_release_segs:
+	framevec_release_segs(fv, i);
+	framevec_uncharge(fv);
+	framevec_free(fv);
+	mmu_interval_notifier_remove(&watch.mni);
+	if (!changed)
+		return ERR_PTR(ret);
+	atomic64_inc(&framevec_stats.fast_retries);
+	return NULL;
+
+err_uncharge:
+	framevec_uncharge(fv);
+err_free:
+	framevec_free(fv);
+out_unlock:
+	mmap_read_unlock(mm);
+out_remove:
+	mmu_interval_notifier_remove(&watch.mni);
+	return ret ? ERR_PTR(ret) : NULL;
+}
+
 /**
  * __framevec_import() - framevec_import() that also takes internal flags
  * @mm: see framevec_import()
@@ -644,10 +991,9 @@ struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
 				   unsigned long length, unsigned int flags,
 				   framevec_revoke_fn revoke, void *priv)
 {
-	unsigned long end, nr_segs, nr_charge;
 	static atomic_long_t next_id;
-	bool write_lock = false, need_write;
-	struct framevec *fv;
+	struct framevec *fv = NULL;
+	unsigned long end;
 	int ret;
 
 	ret = framevec_check_args(mm, start, length, flags, &end);
@@ -656,51 +1002,13 @@ struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
 	/* mmu_interval_notifier_insert() and GUP need a live address space */
 	if (!mmget_not_zero(mm))
 		return ERR_PTR(-ESRCH);
-
-relock:
-	ret = framevec_mmap_lock(mm, write_lock);
-	if (ret)
-		goto out_mmput;
-	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
-				   &nr_charge, &need_write);
-	if (ret)
-		goto out_unlock;
-	if (need_write && !write_lock) {
-		/* the VMAs may change while unlocked: check them all again */
-		framevec_mmap_unlock(mm, false);
-		write_lock = true;
-		goto relock;
-	}
-
-	/* at most one segment per page: kvzalloc, never a high-order kzalloc */
-	fv = kvzalloc(struct_size(fv, segs, nr_segs), GFP_KERNEL_ACCOUNT);
-	if (!fv) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	fv->nr_segs = nr_segs;
-	fv->mm = mm;
-	fv->flags = flags;
-	fv->start = start;
-	fv->revoke = revoke;
-	fv->revoke_priv = priv;
-	mutex_init(&fv->lock);
-	mutex_init(&fv->revoke_lock);
-	if (need_write)
-		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
-	else if (flags & FRAMEVEC_ASYNC_REVOKE)
-		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
-	INIT_LIST_HEAD(&fv->maps);
-	atomic_set(&fv->nr_maps, 0);
-
-	ret = framevec_charge(fv, nr_charge);
-	if (ret)
-		goto err_free;
-	ret = framevec_import_segs(fv, mm, end);
-	if (ret)
-		goto err_uncharge;
-	framevec_mmap_unlock(mm, write_lock);
+	if (mm == current->mm)
+		fv = framevec_import_fast(mm, start, end, flags, revoke, priv);
+	if (!fv)
+		fv = framevec_import_locked(mm, start, end, flags, revoke, priv);
 	mmput(mm);
+	if (IS_ERR(fv))
+		return fv;
 
 	/* Give back the slack of the doubling growth: metadata is exact. */
 	if (fv->runs_cap > fv->nr_runs) {
@@ -716,16 +1024,6 @@ relock:
 	fv->id = atomic_long_inc_return(&next_id);
 	framevec_stats_add(fv);
 	return fv;
-
-err_uncharge:
-	framevec_uncharge(fv);
-err_free:
-	framevec_free(fv);
-out_unlock:
-	framevec_mmap_unlock(mm, write_lock);
-out_mmput:
-	mmput(mm);
-	return ERR_PTR(ret);
 }
 
 /**

@@ -72,6 +72,11 @@ enum framevec_cache {
  *	with framevec_add_pfns(). Called with the mmap lock held (for write if
  *	any segment's source has @needs_mmap_write, else for read). On
  *	failure it must have released everything it took for @seg.
+ * @import_unlocked: optional: the same for the importing task's own mm,
+ *	called without the mmap lock after @check took every VMA of the range
+ *	under it (see "Fast path" in framevec_core.c). GUP-fast only: the
+ *	source relies on GUP to refuse what the VMAs now map if it cannot be
+ *	pinned long-term. Same failure contract as @import.
  * @release: drop every reference held for @seg. Cannot fail. May sleep.
  *	A source that can revoke must, before it returns, wait for a
  *	framevec_revoke() of this framevec in progress and make sure none
@@ -88,6 +93,8 @@ struct framevec_source_ops {
 	int (*import)(struct framevec *fv, struct framevec_seg *seg,
 		      struct vm_area_struct *vma, unsigned long start,
 		      unsigned long end);
+	int (*import_unlocked)(struct framevec *fv, struct framevec_seg *seg,
+			       unsigned long start, unsigned long end);
 	void (*release)(struct framevec *fv, struct framevec_seg *seg);
 };
 
@@ -95,6 +102,8 @@ struct framevec_source_ops {
  * struct framevec_seg - the part of a framevec held by one source
  * @ops: the source holding it
  * @priv: the source's reference (a dma-buf, an exporter range, ...)
+ * @start: first user address of the VMA piece it was imported from
+ * @end: end of that piece (exclusive)
  * @first_run: index of its first run in framevec->runs
  * @nr_runs: number of runs
  * @nr_pages: number of pages
@@ -111,6 +120,8 @@ struct framevec_source_ops {
 struct framevec_seg {
 	const struct framevec_source_ops *ops;
 	void *priv;
+	unsigned long start;
+	unsigned long end;
 	unsigned long first_run;
 	unsigned long nr_runs;
 	unsigned long nr_pages;
@@ -270,6 +281,8 @@ struct framevec_stats {
 	atomic64_t pinned_pages;
 	atomic64_t device_maps;
 	atomic64_t refs[FRAMEVEC_NR_SOURCES];
+	atomic64_t fast_imports;	/* done without the mmap lock, ever */
+	atomic64_t fast_retries;	/* fast attempts the range changed under */
 };
 
 extern struct framevec_stats framevec_stats;

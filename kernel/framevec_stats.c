@@ -5,6 +5,9 @@
  * Object. Global counters of what framevec holds right now (live framevecs
  * and dma-bufs, pinned pages, device mappings, references per source) and the
  * list of live framevecs. Every test reads them to check it left nothing.
+ * Two counters only grow: fast_imports (imports done on the fast path) and
+ * fast_retries (fast attempts that the range changed under, redone on the
+ * locked path); see "Fast path" in framevec_core.c.
  *
  * Files under /sys/kernel/debug/framevec/:
  *   counters   "name value" lines, one per counter
@@ -62,6 +65,8 @@ static int counters_show(struct seq_file *s, void *unused)
 	for (i = 0; i < FRAMEVEC_NR_SOURCES; i++)
 		seq_printf(s, "refs_%s %lld\n", framevec_source_names[i],
 			   atomic64_read(&framevec_stats.refs[i]));
+	seq_printf(s, "fast_imports %lld\n", atomic64_read(&framevec_stats.fast_imports));
+	seq_printf(s, "fast_retries %lld\n", atomic64_read(&framevec_stats.fast_retries));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counters);

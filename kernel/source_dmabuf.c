@@ -20,8 +20,9 @@
  * importer must not read pages out of it (CONFIG_DMABUF_DEBUG mangles them),
  * and it is mapped for some device, not a description of the memory. The
  * frames are those the exporter's own mmap put in the user's page tables:
- * read with follow_pfnmap_start() under the mmap lock, faulting in pages
- * the exporter maps lazily (udmabuf, framevec). With the file held, the
+ * read with framevec_add_pfnmap() under the mmap lock, a page table at a
+ * time, faulting in pages the exporter maps lazily (udmabuf, framevec); each
+ * contiguous stretch is one run. With the file held, the
  * exporter keeps those frames until our release.
  *
  * Recognising a dma-buf. is_dma_buf_file() is static and dma_buf_get()

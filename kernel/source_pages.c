@@ -10,11 +10,19 @@
  * Lifetime. Pinned in framevec_pages_import(), unpinned run by run in
  * framevec_pages_release(), dirtied there if the import was for writing.
  *
- * Locking. Import runs with the mmap lock held for read and passes no
- * "locked" pointer, so GUP never drops the lock and the VMA stays valid.
- * The caller's own mm is pinned with pin_user_pages(), which applies its
- * protection keys; pin_user_pages_remote() (FOLL_REMOTE skips them) only
- * for an in-kernel import of another mm.
+ * Locking. For the importing task's own mm the pages are pinned without
+ * the mmap lock, with pin_user_pages_fast(), after the core checked the
+ * VMAs under it: see "Fast path" in framevec_core.c for why that is safe.
+ * Otherwise (an in-kernel import of another mm, a range that also holds
+ * memory of another source) import runs with the mmap lock held for read
+ * and passes no "locked" pointer, so GUP never drops the lock and the VMA
+ * stays valid: pin_user_pages() for the caller's own mm, which applies its
+ * protection keys (so does GUP-fast), pin_user_pages_remote() (FOLL_REMOTE
+ * skips them) for another mm.
+ *
+ * Runs. GUP hands back one struct page per 4 KiB; each contiguous stretch
+ * of them (a whole THP or hugetlb folio, or more) becomes one
+ * framevec_add_pfns() call and one run, and is unpinned as one range.
  *
  * Write rule and accounting: see framevec_core.c. Without FRAMEVEC_WRITE
  * the pin has no FOLL_WRITE; the core never lets such pages be written.
@@ -59,9 +67,13 @@ static void framevec_pages_unpin(struct framevec *fv, struct framevec_seg *seg)
 	atomic64_sub(seg->nr_pages, &framevec_stats.pinned_pages);
 }
 
-static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
-				 struct vm_area_struct *vma, unsigned long start,
-				 unsigned long end)
+/*
+ * Pin [@start, @end) of @mm in batches and add the pages as runs. @fast:
+ * pin_user_pages_fast(), without the mmap lock, for current->mm only.
+ */
+static int framevec_pages_pin(struct framevec *fv, struct framevec_seg *seg,
+			      struct mm_struct *mm, unsigned long start,
+			      unsigned long end, bool fast)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long addr = start, i;
@@ -69,7 +81,6 @@ static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
 	long pinned;
 	int ret = 0;
 
-	mmap_assert_locked(vma->vm_mm);
 	if (fv->flags & FRAMEVEC_WRITE)
 		gup_flags |= FOLL_WRITE;
 	seg->mem_type = FRAMEVEC_MEM_RAM;
@@ -83,11 +94,12 @@ static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
 
 		if (framevec_should_fail())
 			pinned = -ENOMEM;	/* "Fault injection" in framevec_core.c */
-		else if (vma->vm_mm == current->mm)
+		else if (fast)
+			pinned = pin_user_pages_fast(addr, n, gup_flags, pages);
+		else if (mm == current->mm)
 			pinned = pin_user_pages(addr, n, gup_flags, pages);
 		else
-			pinned = pin_user_pages_remote(vma->vm_mm, addr, n, gup_flags,
-						       pages, NULL);
+			pinned = pin_user_pages_remote(mm, addr, n, gup_flags, pages, NULL);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
 			fv_user_err("cannot pin %#lx long-term (error %d): secretmem, device memory and some file mappings cannot be pinned; use anonymous memory or memfd",
@@ -120,6 +132,21 @@ err_unpin:
 	return ret;
 }
 
+static int framevec_pages_import(struct framevec *fv, struct framevec_seg *seg,
+				 struct vm_area_struct *vma, unsigned long start,
+				 unsigned long end)
+{
+	mmap_assert_locked(vma->vm_mm);
+	return framevec_pages_pin(fv, seg, vma->vm_mm, start, end, false);
+}
+
+/* Without the mmap lock: see "Fast path" in framevec_core.c */
+static int framevec_pages_import_unlocked(struct framevec *fv, struct framevec_seg *seg,
+					  unsigned long start, unsigned long end)
+{
+	return framevec_pages_pin(fv, seg, current->mm, start, end, true);
+}
+
 static void framevec_pages_release(struct framevec *fv, struct framevec_seg *seg)
 {
 	framevec_pages_unpin(fv, seg);
@@ -131,5 +158,6 @@ const struct framevec_source_ops framevec_pages_source = {
 	.pins_pages = true,
 	.check = framevec_pages_check,
 	.import = framevec_pages_import,
+	.import_unlocked = framevec_pages_import_unlocked,
 	.release = framevec_pages_release,
 };

@@ -10,7 +10,7 @@
  * framevec_revoke(), so the importer's callback runs before the page table
  * entries are cleared (munmap, unmap_mapping_range() on device removal,
  * process exit): after that nothing of the framevec is used again. PFNs are
- * read with follow_pfnmap_start() between mmu_interval_read_begin() and
+ * read with framevec_add_pfnmap() between mmu_interval_read_begin() and
  * mmu_interval_read_retry() on the notifier inserted first, so no PFN is
  * ever recorded without the notifier watching it. The promise is exactly
  * the user's own: the import is valid while the mapping is.

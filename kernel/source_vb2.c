@@ -14,8 +14,12 @@
  * keeps the video device's driver module loaded, and with it the allocator
  * module whose handler->put we will call.
  *
- * PFNs are read with follow_pfnmap_start()/follow_pfnmap_end() under the
+ * PFNs are read from the page table with framevec_add_pfnmap() under the
  * mmap lock after the count is taken; they cannot change while it is held.
+ * dma_mmap_coherent() maps PTEs only, so they are read a page table at a
+ * time, and a buffer allocated contiguously becomes one run. The buffer's
+ * own description (struct vb2_dc_buf) is private to videobuf2-dma-contig:
+ * the page table is the layout framevec can read.
  * Not revocable: a vb2 buffer has no way to take its memory back.
  *
  * Module dependency. Recognising the VMA means comparing vm_ops with

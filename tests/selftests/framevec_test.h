@@ -52,6 +52,8 @@ struct fv_counters {
 	long refs_vb2;
 	long refs_iomem;
 	long refs_revocable;
+	long fast_imports;	/* only grow: not compared with a baseline */
+	long fast_retries;
 };
 
 /*
@@ -183,6 +185,8 @@ static inline void fv_parse_counters(FILE *f, struct fv_counters *c)
 	while (fscanf(f, "%63s %ld", name, &val) == 2) {
 #define FV_FIELD(n) do { if (!strcmp(name, #n)) c->n = val; } while (0)
 		FV_FIELD(live_framevecs);
+		FV_FIELD(fast_imports);
+		FV_FIELD(fast_retries);
 		FV_FIELD(live_dmabufs);
 		FV_FIELD(pinned_pages);
 		FV_FIELD(device_maps);
