@@ -30,7 +30,8 @@
 #define LEN		(64 * FV_PAGE)
 #define ANON_BYTE	0xa1
 #define OTHER_BYTE	0xc3
-#define RACE_ROUNDS	200
+/* imports per race: 200, 50 on the debug kernel (fv_on_debug_kernel()) */
+#define RACE_ROUNDS	(fv_on_debug_kernel() ? 50 : 200)
 #define NOBODY_LIMIT	(256 * FV_PAGE)
 
 FIXTURE(fast) {
@@ -310,12 +311,12 @@ static void race(struct __test_metadata *_metadata, int devfd, struct flipper *f
 {
 	struct fv_counters c0, c1;
 	pthread_t t;
-	int i, fd, err;
+	int i, fd, err, rounds = RACE_ROUNDS;
 
 	memset(r, 0, sizeof(*r));
 	ASSERT_EQ(0, fv_read_counters(&c0));
 	ASSERT_EQ(0, pthread_create(&t, NULL, flip, f));
-	for (i = 0; i < RACE_ROUNDS; i++) {
+	for (i = 0; i < rounds; i++) {
 		unsigned char *p;
 		size_t j, anon_bytes = 0, other_bytes = 0, zero = 0;
 

@@ -37,6 +37,24 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 120
 
+/*
+ * The debug kernel (make check-debug) boots with kmemleak=on: tests that
+ * run for a time or a number of rounds run fewer there (KASAN, lockdep and
+ * kmemleak under TCG are many times slower).
+ */
+static inline int fv_on_debug_kernel(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	return strstr(line, "kmemleak=on") != NULL;
+}
+
 #define FV_DEV		"/dev/framevec"
 #define FV_COUNTERS	"/sys/kernel/debug/framevec/counters"
 #define FV_FRAMEVECS	"/sys/kernel/debug/framevec/framevecs"

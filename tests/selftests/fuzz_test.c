@@ -96,15 +96,7 @@ static void fz_config(void)
 	if (s && *s) {
 		fz_seconds = strtoul(s, NULL, 0);
 	} else {
-		char cmdline[4096] = "";
-		FILE *f = fopen("/proc/cmdline", "r");
-
-		if (f) {
-			if (!fgets(cmdline, sizeof(cmdline), f))
-				cmdline[0] = '\0';
-			fclose(f);
-		}
-		fz_seconds = strstr(cmdline, "kmemleak=on") ? 30 : 60;
+		fz_seconds = fv_on_debug_kernel() ? 30 : 60;
 	}
 	fz_dma_debug = !access("/sys/kernel/debug/dma-api", F_OK);
 	s = getenv("FV_FUZZ_ITERS");

@@ -79,22 +79,14 @@ static unsigned int rnd(unsigned int *s)
 	return *s;
 }
 
-/* Seconds each race runs: FV_RACE_SECONDS, else 30 under kmemleak, else 45 */
+/* Seconds each race runs: FV_RACE_SECONDS, else 30 on the debug kernel, else 45 */
 static int race_seconds(void)
 {
 	const char *env = getenv("FV_RACE_SECONDS");
-	char line[1024] = "";
-	FILE *f;
 
 	if (env && atoi(env) > 0)
 		return atoi(env);
-	f = fopen("/proc/cmdline", "r");
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = 0;
-		fclose(f);
-	}
-	return strstr(line, "kmemleak=on") ? 30 : 45;
+	return fv_on_debug_kernel() ? 30 : 45;
 }
 
 /* SIGBUS/SIGSEGV of an armed thread jump back to its sigsetjmp() */
