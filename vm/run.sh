@@ -16,7 +16,7 @@
 #
 # Prints the command's output (the guest's second serial port), then exits
 # with the command's exit code, or: 124 if the guest did not finish in time,
-# 125 if the kernel log shows an oops/WARN/BUG/KASAN/lockdep/DMAR fault,
+# 125 if the kernel log shows an oops/WARN/BUG/KASAN/lockdep/DMAR/SMMUv3 fault,
 # 126 if the guest died without reporting an exit code.
 #
 # Environment: KVER, KIMAGE (default /boot/vmlinuz-$KVER), INITRAMFS,
