@@ -228,6 +228,8 @@ static pgprot_t framevec_cache_prot(pgprot_t prot, u8 cache, bool decrypted)
 		prot = pgprot_writecombine(prot);
 	else if (cache == FRAMEVEC_CACHE_UC)
 		prot = pgprot_noncached(prot);
+	else if (cache == FRAMEVEC_CACHE_DEV)
+		prot = pgprot_device(prot);
 	return decrypted ? pgprot_decrypted(prot) : prot;
 }
 
@@ -235,12 +237,15 @@ static pgprot_t framevec_cache_prot(pgprot_t prot, u8 cache, bool decrypted)
  * The cache attribute of the owner's mapping, read from the VMA's
  * vm_page_prot by comparing it with what each attribute makes of the VMA's
  * own base protection (with and without write-notify, which clears the
- * write bit). Return 0, or -EOPNOTSUPP for an attribute framevec cannot
- * reproduce.
+ * write bit). Uncached is tried before pgprot_device(), which is the same
+ * on every architecture but arm64. Return 0, or -EOPNOTSUPP for an
+ * attribute framevec cannot reproduce.
  */
 static int framevec_vma_cache(struct vm_area_struct *vma, u8 *cache, bool *decrypted)
 {
-	static const u8 modes[] = { FRAMEVEC_CACHE_WB, FRAMEVEC_CACHE_WC, FRAMEVEC_CACHE_UC };
+	static const u8 modes[] = {
+		FRAMEVEC_CACHE_WB, FRAMEVEC_CACHE_WC, FRAMEVEC_CACHE_UC, FRAMEVEC_CACHE_DEV,
+	};
 	pgprot_t bases[2] = {
 		vm_get_page_prot(vma->vm_flags),
 		vm_get_page_prot(vma->vm_flags & ~VM_SHARED),
@@ -296,7 +301,7 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 			"is a memfd sealed against writes (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE); import it without the write flag");
 	if (framevec_vma_cache(vma, &cache, &decrypted))
 		return v->err = fv_refuse(&v->why, -EOPNOTSUPP,
-			"is mapped with a cache attribute framevec cannot reproduce (not write-back, write-combine or uncached); import a buffer mapped with one of those");
+			"is mapped with a cache attribute framevec cannot reproduce (not write-back, write-combine, uncached or device); import a buffer mapped with one of those");
 
 	for (i = 0; i < ARRAY_SIZE(framevec_sources); i++) {
 		ret = framevec_sources[i]->check(vma, flags, &v->why);

@@ -41,6 +41,11 @@ struct user_struct;
  * @FRAMEVEC_CACHE_WC: write-combining (pgprot_writecombine(); on arm64 also
  *	pgprot_dmacoherent(), the mapping of non-coherent DMA memory)
  * @FRAMEVEC_CACHE_UC: uncached (pgprot_noncached(): device memory)
+ * @FRAMEVEC_CACHE_DEV: device memory as pgprot_device() maps it: on arm64
+ *	Device-nGnRE (early write acknowledgment), what a PCI BAR mmapped
+ *	through sysfs resourceN gets (pci_mmap_resource_range()); where an
+ *	architecture has no such type it is pgprot_noncached() and recorded
+ *	as @FRAMEVEC_CACHE_UC
  *
  * Every CPU mapping framevec makes of a segment (user mmap of its dma-buf,
  * vmap) uses the attribute of the owner's mapping, recorded at import: two
@@ -51,6 +56,7 @@ enum framevec_cache {
 	FRAMEVEC_CACHE_WB,
 	FRAMEVEC_CACHE_WC,
 	FRAMEVEC_CACHE_UC,
+	FRAMEVEC_CACHE_DEV,
 };
 
 /**

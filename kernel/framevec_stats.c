@@ -80,6 +80,7 @@ static const char *const framevec_cache_names[] = {
 	[FRAMEVEC_CACHE_WB] = "wb",
 	[FRAMEVEC_CACHE_WC] = "wc",
 	[FRAMEVEC_CACHE_UC] = "uc",
+	[FRAMEVEC_CACHE_DEV] = "dev",
 };
 
 static int framevecs_show(struct seq_file *s, void *unused)
