@@ -724,6 +724,16 @@ static int __init texp_init(void)
 	texp_pdev = platform_device_register_simple(TEXP_NAME, -1, NULL, 0);
 	if (IS_ERR(texp_pdev))
 		return PTR_ERR(texp_pdev);
+#if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+	/*
+	 * No firmware node says this device is DMA-coherent, so on arm64 it
+	 * is not, and dma_alloc_coherent() returns a remapped uncached alias
+	 * with no linear address. Its buffers are a coherent device's, as on
+	 * x86 (and arm64 SoCs whose DT says dma-coherent).
+	 */
+	texp_pdev->dev.dma_coherent = true;
+#endif
 	ret = pci_register_driver(&texp_pci_driver);
 	if (ret)
 		goto err_unregister_pdev;
