@@ -22,6 +22,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 logs=$top/build/logs
 confs=("$top/tests/suites.conf" "$top/tests/suites-stock.conf" "$top/tests/suites-nobody.conf")
 harness_tests=("$top"/tests/harness/test-*.sh)
+# harness tests that cannot apply on this kernel: "name: reason"
+harness_skipped=()
 host_checks=(dkms-check install-check)
 if [ "${DEBUG_KERNEL:-0}" != 0 ]; then
 	logs=$top/build/logs/debug
@@ -37,6 +39,15 @@ elif [ "${RT_KERNEL:-0}" != 0 ]; then
 elif [ "${ARM64:-0}" != 0 ]; then
 	logs=$top/build/logs/arm64
 	confs=("$top/tests/suites.conf" "$top/tests/suites-arm64.conf")
+	harness_tests=()
+	for t in "$top"/tests/harness/test-*.sh; do
+		case $t in
+		# preempt_disable() is invisible to a kernel without PREEMPT_COUNT
+		*/test-atomic-sleep-fails-run.sh)
+			harness_skipped+=("$(basename "$t" .sh): Debian's arm64 kernel is PREEMPT_VOLUNTARY without PREEMPT_COUNT, so a sleep with preemption disabled is not seen there") ;;
+		*) harness_tests+=("$t") ;;
+		esac
+	done
 	host_checks=()
 fi
 mkdir -p "$logs"
@@ -151,6 +162,10 @@ if [ -z "${SUITES:-}" ] || grep -qw harness <<<"$SUITES"; then
 		(bash "$t" >"$logs/$n.out" 2>&1; echo $? >"$logs/$n.rc") &
 	done
 	wait
+	for h in "${harness_skipped[@]}"; do
+		echo "ok harness ${h%%:*} # SKIP ${h#*: }"
+		skip=$((skip + 1))
+	done
 	for t in "${harness_tests[@]}"; do
 		n=$(basename "$t" .sh)
 		if [ "$(cat "$logs/$n.rc" 2>/dev/null)" = 0 ]; then
