@@ -46,7 +46,7 @@ while getopts "p:t:f:l:i" opt; do
 	f) files=$OPTARG ;;
 	l) log=$OPTARG ;;
 	i) interactive=1 ;;
-	*) sed -n '3,34p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,36p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
