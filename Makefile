@@ -7,7 +7,7 @@ BUILD := $(TOP)/build
 KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?= /usr/src/linux-source-6.12
-DEPS_OK = $(and $(KVER),$(RT_KVER),$(ARM64_KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(shell command -v qemu-system-x86_64 && command -v aarch64-linux-gnu-gcc && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
+DEPS_OK = $(and $(KVER),$(RT_KVER),$(ARM64_KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(wildcard $(ARM64_BUSYBOX)),$(shell command -v qemu-system-x86_64 && command -v qemu-system-aarch64 && command -v aarch64-linux-gnu-gcc && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
@@ -49,6 +49,7 @@ help:
 	@echo "make check-debug  every VM suite on a KASAN/lockdep/kmemleak kernel, fail-nth sweep (long)"
 	@echo "make check-rt  every VM suite of tests/suites.conf on Debian's PREEMPT_RT kernel"
 	@echo "make cross-arm64  modules, library, tool and selftests for arm64 (cross-build)"
+	@echo "make check-arm64  every VM suite that applies on arm64, in qemu-system-aarch64 (TCG)"
 	@echo "make deps      install build and test dependencies with apt (root)"
 
 deps:

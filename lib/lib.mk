@@ -7,8 +7,10 @@
 #   make uninstall [PREFIX=...] [DESTDIR=]
 #   make dkms [DKMS_KVER=`uname -r`]               module through DKMS (root)
 #   make dkms-uninstall
-#   make dkms-check                                dkms build against $(KVER) and $(RT_KVER)
-#                                                  (PREEMPT_RT), leaves nothing
+#   make dkms-check                                dkms build against $(KVER), $(RT_KVER)
+#                                                  (PREEMPT_RT) and, cross-built, $(ARM64_KVER)
+#                                                  (arm64: framevec alone, no LIVEPATCH),
+#                                                  leaves nothing
 #   make install-check                             installed files work, in the VM
 
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
@@ -91,6 +93,7 @@ dkms-uninstall:
 dkms-check: ensure-deps
 	bash scripts/dkms.sh check $(KVER)
 	bash scripts/dkms.sh check $(RT_KVER)
+	bash scripts/dkms.sh check-arm64 $(ARM64_KVER)
 
 # Install into a DESTDIR, build a program against the installed header,
 # pkg-config file and static archive only, and run it and the installed tool

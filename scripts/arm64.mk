@@ -42,3 +42,34 @@ cross-arm64-modules:
 # compiler and another output directory
 cross-arm64-user:
 	$(MAKE) BUILD=$(ARM64_BUILD) CC=$(ARM64_CROSS)gcc AR=$(ARM64_CROSS)ar lib tools selftests
+
+# The arm64 VM (vm/run.sh ARM64=1: qemu-system-aarch64 -M virt under TCG,
+# an SMMUv3 for the iommu profile) and its suites:
+#   make arm64-initramfs   the cross-built modules and programs, Debian's arm64
+#                          busybox and the arm64 kernel's in-tree modules
+#   make check-arm64       every suite of tests/suites.conf that applies on
+#                          arm64 (tests/suites-arm64.conf says which do not, and
+#                          why); logs in build/logs/arm64/, the same closing
+#                          line as make check
+#   make check-arm64-ci    what CI (.ci/run) runs: $(ARM64_CI_SUITES)
+#   make arm64-vm CMD='...' [VM_PROFILE=...]  one command on it
+ARM64_INITRAMFS := $(BUILD)/initramfs-arm64.cpio.gz
+ARM64_BUSYBOX ?= $(or $(ARM64_KERNEL_CACHE),/var/cache/framevec/arm64)/busybox/bin/busybox
+ARM64_GUEST_BINS = $(patsubst $(BUILD)/%,$(ARM64_BUILD)/%,$(filter $(BUILD)/%,$(GUEST_BINS))) \
+	$(filter-out $(BUILD)/%,$(GUEST_BINS))
+
+.PHONY: arm64-initramfs arm64-vm check-arm64 check-arm64-ci
+
+arm64-initramfs: cross-arm64
+	@[ -x "$(ARM64_BUSYBOX)" ] || { echo "arm64: no arm64 busybox at $(ARM64_BUSYBOX) (make deps)"; exit 1; }
+	KMODROOT=$(ARM64_ROOT) BUSYBOX=$(ARM64_BUSYBOX) bash vm/mkinitramfs.sh $(ARM64_KVER) $(ARM64_INITRAMFS) \
+		$(ARM64_SRC)/kernel/framevec.ko $(wildcard $(ARM64_SRC)/kernel/framevec_vb2.ko) $(ARM64_SRC)/bench/fv_bench.ko \
+		$(addprefix $(ARM64_SRC)/tests/modules/,$(TEST_MODULES)) -- $(ARM64_GUEST_BINS)
+
+arm64-vm: arm64-initramfs
+	@ARM64=1 bash vm/run.sh -p $(VM_PROFILE) -t $(VM_TIMEOUT) $(if $(FILES),-f $(FILES)) \
+		-- '$(or $(CMD),cat /proc/modules)'
+
+check-arm64: ensure-deps
+	$(MAKE) arm64-initramfs
+	ARM64=1 bash tests/run-suites.sh

@@ -5,7 +5,9 @@
 # linux-headers package, and the same for the PREEMPT_RT flavour
 # (-rt-amd64, make check-rt), and Debian's arm64 kernel for the cross-build
 # (make cross-arm64: dpkg's arm64 architecture is added, the kernel unpacked
-# by scripts/arm64-kernel.sh); versions are discovered, never hard-coded.
+# by scripts/arm64-kernel.sh) with QEMU's aarch64 system emulator and
+# Debian's arm64 busybox (scripts/arm64-busybox.sh) for the arm64 VM (make
+# check-arm64); versions are discovered, never hard-coded.
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -68,7 +70,7 @@ for v in "amd64:$kver" "rt-amd64:$rt_kver" "arm64:$arm64_kver"; do
 	fi
 done
 
-pkgs=(qemu-system-x86 qemu-utils busybox-static cpio kmod sparse v4l-utils
+pkgs=(qemu-system-x86 qemu-system-arm qemu-utils busybox-static cpio kmod sparse v4l-utils
       build-essential bc flex bison libelf-dev libssl-dev xz-utils zstd
       pkg-config dkms
       stress-ng trinity
@@ -104,6 +106,7 @@ if [ ! -e "$srcdir/scripts/checkpatch.pl" ]; then
 fi
 echo "$kver" > "$stamp_dir/kver"
 bash "$(dirname "$0")/arm64-kernel.sh" "$arm64_kver"
+bash "$(dirname "$0")/arm64-busybox.sh"
 echo "$rt_kver" > "$stamp_dir/rt-kver"
 echo "$arm64_kver" > "$stamp_dir/arm64-kver"
-echo "deps: ok (kernels $kver, $rt_kver; $arm64_kver for the arm64 cross-build)"
+echo "deps: ok (kernels $kver, $rt_kver; $arm64_kver for the arm64 cross-build and VM)"

@@ -8,6 +8,10 @@
 #                            remove a source copy versioned VERSION-check, leaving nothing
 #                            behind. Serialized with a lock, so it can run repeatedly and
 #                            from several trees on one machine.
+#   dkms.sh check-arm64 KVER the same as a cross-build for arm64: against the arm64 headers
+#                            of scripts/arm64-kernel.sh (or ARM64_KDIR), dkms -a arm64
+#                            --kernelsourcedir, ARCH=arm64 and CROSS_COMPILE (default
+#                            aarch64-linux-gnu-) in make's environment
 # VERSION is PACKAGE_VERSION of dkms.conf. Needs root.
 set -euo pipefail
 
@@ -54,9 +58,18 @@ install)
 uninstall)
 	unregister "$version"
 	;;
-check)
-	[ -n "$kver" ] || { echo "usage: dkms.sh check KVER" >&2; exit 2; }
-	[ -e "/lib/modules/$kver/build/Makefile" ] || { echo "dkms: no headers for $kver" >&2; exit 1; }
+check | check-arm64)
+	[ -n "$kver" ] || { echo "usage: dkms.sh $mode KVER" >&2; exit 2; }
+	dkms_args=(-k "$kver")
+	if [ "$mode" = check-arm64 ]; then
+		kdir=${ARM64_KDIR:-${ARM64_KERNEL_CACHE:-/var/cache/framevec/arm64}/$kver/usr/src/linux-headers-$kver}
+		dkms_args+=(-a arm64 "--kernelsourcedir=$kdir")
+		# Kbuild takes both from the environment of DKMS's make
+		export ARCH=arm64 CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
+	else
+		kdir=/lib/modules/$kver/build
+	fi
+	[ -e "$kdir/Makefile" ] || { echo "dkms: no headers for $kver at $kdir" >&2; exit 1; }
 	ver=$version-check
 	exec 9>/run/lock/framevec-dkms-check.lock
 	flock 9
@@ -64,7 +77,7 @@ check)
 	trap 'unregister "$ver"' EXIT
 	stage "$ver"
 	log=$(mktemp)
-	if ! { dkms add -m framevec -v "$ver" && dkms build -m framevec -v "$ver" -k "$kver"; } >"$log" 2>&1; then
+	if ! { dkms add -m framevec -v "$ver" && dkms build -m framevec -v "$ver" "${dkms_args[@]}"; } >"$log" 2>&1; then
 		sed 's/^/dkms:   | /' "$log" >&2
 		[ -e "/var/lib/dkms/framevec/$ver/build/make.log" ] &&
 			tail -n 30 "/var/lib/dkms/framevec/$ver/build/make.log" | sed 's/^/dkms:   make| /' >&2
@@ -85,9 +98,14 @@ check)
 	*) cp "$ko" "$plain" ;;
 	esac
 	magic=$(modinfo -F vermagic "$plain" 2>/dev/null || true)
+	machine=$(LC_ALL=C readelf -h "$plain" 2>/dev/null | sed -n 's/^ *Machine: *//p')
 	rm -f "$plain"
 	if [ "${magic%% *}" != "$kver" ]; then
 		echo "not ok dkms build framevec/$ver for $kver: vermagic '$magic'"
+		exit 1
+	fi
+	if [ "$mode" = check-arm64 ] && [ "$machine" != AArch64 ]; then
+		echo "not ok dkms build framevec/$ver for $kver: an ELF for '$machine', not AArch64"
 		exit 1
 	fi
 	echo "ok dkms build framevec/$ver for $kver ($(basename "$ko"), vermagic ${magic%% *})"

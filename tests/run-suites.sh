@@ -11,6 +11,11 @@
 # RT_KERNEL=1 (make check-rt): on Debian's PREEMPT_RT kernel instead, the
 # suites of tests/suites.conf and the harness's tests that a WARN and a sleep
 # in atomic context fail the run, no host checks; logs in build/logs/rt/.
+# ARM64=1 (make check-arm64): on Debian's arm64 kernel in qemu-system-aarch64
+# instead, the suites of tests/suites.conf and tests/suites-arm64.conf, where
+# a suite with the profile 'skip' is one that cannot apply on arm64: it is
+# not run and counts as one skipped, with the reason the line gives; the
+# harness's tests, no host checks; logs in build/logs/arm64/.
 # VM_JOBS=n runs n guests at a time (default 2).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +34,10 @@ elif [ "${RT_KERNEL:-0}" != 0 ]; then
 	# the harness's tests that a kernel report fails the run, on this kernel
 	harness_tests=("$top"/tests/harness/test-{warn,atomic-sleep}-fails-run.sh)
 	host_checks=()
+elif [ "${ARM64:-0}" != 0 ]; then
+	logs=$top/build/logs/arm64
+	confs=("$top/tests/suites.conf" "$top/tests/suites-arm64.conf")
+	host_checks=()
 fi
 mkdir -p "$logs"
 export HARNESS_LOGS=$logs
@@ -36,13 +45,26 @@ pass=0 fail=0 skip=0
 # what failed, repeated just above the closing line: CI keeps only the tail
 failures=()
 
-# The suites, in the order of the .conf files
+# The suites, in the order of the .conf files; a later line with the
+# profile 'skip' marks an earlier suite as one that cannot apply here
+# (tests/suites-arm64.conf), its reason in the command column
 names=() profiles=() timeouts=() cmds=()
+declare -A skipped=()
 while read -r name profile timeout cmd; do
 	case $name in ''|'#'*) continue ;; esac
 	if [ -n "${SUITES:-}" ] && [[ " $(echo $SUITES) " != *" $name "* ]]; then continue; fi
+	if [ "$profile" = skip ]; then
+		skipped[$name]=$cmd
+		continue
+	fi
 	names+=("$name") profiles+=("$profile") timeouts+=("$timeout") cmds+=("$cmd")
 done < <(cat "${confs[@]}")
+for i in "${!names[@]}"; do
+	[ -n "${skipped[${names[$i]}]:-}" ] || continue
+	echo "== suite ${names[$i]}: SKIP, cannot apply here: ${skipped[${names[$i]}]}"
+	skip=$((skip + 1))
+	unset 'names[i]' 'profiles[i]' 'timeouts[i]' 'cmds[i]'
+done
 
 # VM_JOBS guests at a time (default 2): many suites wait on the wall clock
 # (vivid streams in real time, races and fuzzing run for fixed seconds), so

@@ -3,7 +3,7 @@
 # Fail (exit 1) if a guest kernel log shows anything a test run must not
 # survive: an oops, WARN, BUG, KASAN/UBSAN/kmemleak report, bad page state,
 # page poisoning report, DMA-API debug error, lockdep report, hung task, DMAR
-# (IOMMU) fault or panic, a sleep in atomic context (sleeping function called
+# (Intel IOMMU) or SMMUv3 (arm64) fault or error, panic, a sleep in atomic context (sleeping function called
 # from invalid context, scheduling while atomic: what PREEMPT_RT turns a
 # spinlock_t taken under a raw lock or with interrupts off into). Names each line.
 # dma-buf's own checks (and CONFIG_DMABUF_DEBUG's) are WARN_ON()s: they
@@ -17,7 +17,12 @@
 set -u
 log=$1
 pattern='Oops|WARNING:|BUG:|kernel BUG|general protection fault|KASAN:|UBSAN:|kmemleak:|unreferenced object|Bad page|'
-pattern+='DMAR: \[DMA|DMAR: DRHD: handling fault|DMAR:.*fault|possible circular locking|'
+pattern+='DMAR: \[DMA|DMAR: DRHD: handling fault|DMAR:.*fault|'
+# arm-smmu-v3: an event (translation, permission, bad STE... fault: what
+# a DMA outside its mapping causes on arm64), a lost event, a command-queue
+# or global error
+pattern+='arm-smmu-v3 .*: (event 0x[0-9a-f]+ received|EVTQ overflow|PRIQ overflow|CMDQ error|CMDQ timeout|unexpected global error|.*write aborted)|'
+pattern+='possible circular locking|'
 pattern+='possible recursive locking|inconsistent lock state|lockdep|INFO: task .* blocked|'
 pattern+='rcu: INFO|Kernel panic|list_add corruption|list_del corruption|refcount_t:|'
 pattern+='Poison overwritten|Redzone overwritten|Object padding overwritten|Freepointer corrupt|'

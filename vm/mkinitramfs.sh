@@ -7,7 +7,11 @@
 # usage: mkinitramfs.sh KVER OUT.cpio.gz MODULE.ko... -- BIN...
 # KMODROOT=DIR takes the kernel's modules from DIR/lib/modules/KVER (the
 # INSTALL_MOD_PATH of a kernel built here, e.g. the debug kernel) instead
-# of /lib/modules/KVER.
+# of /lib/modules/KVER (the arm64 kernel's unpacked tree, make
+# arm64-initramfs, whose modules.dep scripts/arm64-kernel.sh made).
+# BUSYBOX=PATH takes another busybox than the host's /bin/busybox (the arm64
+# one of scripts/arm64-busybox.sh); one this host cannot run gets only its
+# /bin/sh link here, and vm/init links its other applets at boot.
 # HOST_PROGS="PATH..." copies dynamically linked programs of the host (Debian's
 # stress-ng, trinity, ...) to the same paths in the guest, with every shared
 # library ldd names for them and the dynamic loader; a program missing on the
@@ -32,11 +36,16 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,mnt,usr/bin,usr/sbin,fv,lib/modules/$kver/extra}
-cp /bin/busybox "$stage/bin/busybox"
-for applet in $(/bin/busybox --list); do
-	[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
-done
-ln -s ../bin/busybox "$stage/sbin/modprobe"
+busybox=${BUSYBOX:-/bin/busybox}
+cp "$busybox" "$stage/bin/busybox"
+if applets=$("$busybox" --list 2>/dev/null); then
+	for applet in $applets; do
+		[ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
+	done
+	ln -s ../bin/busybox "$stage/sbin/modprobe"
+else
+	ln -s busybox "$stage/bin/sh"
+fi
 install -m 0755 "$here/init" "$stage/init"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"

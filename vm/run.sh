@@ -16,7 +16,7 @@
 #
 # Prints the command's output (the guest's second serial port), then exits
 # with the command's exit code, or: 124 if the guest did not finish in time,
-# 125 if the kernel log shows an oops/WARN/BUG/KASAN/lockdep/DMAR fault,
+# 125 if the kernel log shows an oops/WARN/BUG/KASAN/lockdep/DMAR/SMMUv3 fault,
 # 126 if the guest died without reporting an exit code.
 #
 # Environment: KVER, KIMAGE (default /boot/vmlinuz-$KVER), INITRAMFS,
@@ -26,6 +26,14 @@
 # on, and every timeout multiplied by VM_TIMEOUT_SCALE (default 4: KASAN and lockdep under TCG).
 # RT_KERNEL=1 boots Debian's PREEMPT_RT kernel (scripts/kver.sh rt-amd64) with
 # the initramfs of `make rt-initramfs`.
+# ARM64=1 boots Debian's arm64 kernel (scripts/kver.sh arm64, unpacked by
+# scripts/arm64-kernel.sh) with the initramfs of `make arm64-initramfs` on
+# qemu-system-aarch64 -M virt, TCG (never KVM): the kernel log on the PL011
+# (ttyAMA0), the command's output on a virtio console (hvc0); the iommu
+# profile is an SMMUv3 there (virt,iommu=smmuv3), edu and ivshmem the same
+# PCI devices. ARM64_CPU overrides its -cpu (default max,pauth-impdef=on:
+# QEMU's own pointer-authentication algorithm, much cheaper under TCG than
+# the architected QARMA5 of plain max).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +46,7 @@ while getopts "p:t:f:l:i" opt; do
 	f) files=$OPTARG ;;
 	l) log=$OPTARG ;;
 	i) interactive=1 ;;
-	*) sed -n '3,26p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,34p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -61,6 +69,12 @@ elif [ "${RT_KERNEL:-0}" != 0 ]; then
 	kimage=${KIMAGE:-/boot/vmlinuz-$kver}
 	base=${INITRAMFS:-$top/build/initramfs-rt.cpio.gz}
 	debug_append=
+elif [ "${ARM64:-0}" != 0 ]; then
+	kver=${KVER:-$("$top/scripts/kver.sh" arm64)}
+	[ -n "$kver" ] || { echo "vm: no arm64 kernel unpacked; run 'make deps'" >&2; exit 2; }
+	kimage=${KIMAGE:-${ARM64_KERNEL_CACHE:-/var/cache/framevec/arm64}/$kver/boot/vmlinuz-$kver}
+	base=${INITRAMFS:-$top/build/initramfs-arm64.cpio.gz}
+	debug_append=
 else
 	kver=${KVER:-$("$top/scripts/kver.sh")}
 	kimage=${KIMAGE:-/boot/vmlinuz-$kver}
@@ -68,7 +82,7 @@ else
 	debug_append=
 fi
 [ -e "$kimage" ] || { echo "vm: kernel image $kimage missing" >&2; exit 2; }
-[ -e "$base" ] || { echo "vm: $base missing; run 'make initramfs' (make rt-initramfs, make debug-initramfs)" >&2; exit 2; }
+[ -e "$base" ] || { echo "vm: $base missing; run 'make initramfs' (make rt-initramfs, make debug-initramfs, make arm64-initramfs)" >&2; exit 2; }
 mkdir -p "$top/build/logs"
 log=${log:-$top/build/logs/last.log}
 out=${log%.log}.out
@@ -89,6 +103,8 @@ fi
 (cd "$work/root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$work/overlay.cpio.gz"
 cat "$base" "$work/overlay.cpio.gz" >"$work/initramfs.cpio.gz"
 
+arm64=
+[ "${ARM64:-0}" != 0 ] && arm64=1
 machine=pc mem=2G append=
 memdebug=" page_poison=1 slub_debug=FZPU"
 devices=()
@@ -97,9 +113,15 @@ for p in "${parts[@]}"; do
 	case $p in
 	plain) ;;
 	iommu)
-		machine=q35
-		devices+=(-device intel-iommu)
-		append+=" intel_iommu=on iommu.strict=1 iommu.passthrough=0"
+		if [ -n "$arm64" ]; then
+			# every PCI device of virt behind an SMMUv3
+			machine=virt,iommu=smmuv3
+			append+=" iommu.strict=1 iommu.passthrough=0"
+		else
+			machine=q35
+			devices+=(-device intel-iommu)
+			append+=" intel_iommu=on iommu.strict=1 iommu.passthrough=0"
+		fi
 		;;
 	edu) devices+=(-device edu) ;;
 	ivshmem)
@@ -114,25 +136,47 @@ for p in "${parts[@]}"; do
 	esac
 done
 
-cmdline="console=ttyS0,115200 rdinit=/init panic=-1 oops=panic panic_on_warn=1"
-# no_timer_check: on a loaded host, the boot-time check that the IO-APIC
-# timer ticks can miss its ticks under TCG and panic ("timer doesn't work
-# through Interrupt-remapped IO-APIC", seen with the iommu profile)
-cmdline+="$memdebug mitigations=off tsc=unstable no5lvl no_timer_check"
+if [ -n "$arm64" ]; then
+	[ "$machine" = pc ] && machine=virt
+	# fvtty=, fvout=: the console and output port of vm/init
+	cmdline="console=ttyAMA0,115200 fvtty=ttyAMA0 fvout=hvc0 rdinit=/init panic=-1 oops=panic panic_on_warn=1"
+	cmdline+="$memdebug mitigations=off"
+else
+	cmdline="console=ttyS0,115200 rdinit=/init panic=-1 oops=panic panic_on_warn=1"
+	# no_timer_check: on a loaded host, the boot-time check that the IO-APIC
+	# timer ticks can miss its ticks under TCG and panic ("timer doesn't work
+	# through Interrupt-remapped IO-APIC", seen with the iommu profile)
+	cmdline+="$memdebug mitigations=off tsc=unstable no5lvl no_timer_check"
+fi
 cmdline+=" loglevel=7 printk.devkmsg=on$append$debug_append${VM_APPEND:+ $VM_APPEND}"
 
-qemu=(qemu-system-x86_64 -machine "$machine" -accel tcg -cpu max -smp 2 -m "$mem"
-      -kernel "$kimage" -initrd "$work/initramfs.cpio.gz"
-      -append "$cmdline" -display none -no-reboot -nodefaults "${devices[@]}")
+if [ -n "$arm64" ]; then
+	qemu=(qemu-system-aarch64 -machine "$machine" -accel tcg -cpu "${ARM64_CPU:-max,pauth-impdef=on}")
+	# the command's output port: virt has one PL011, the kernel's console
+	outport=(-device virtio-serial-pci -device virtconsole,chardev=fvout)
+else
+	qemu=(qemu-system-x86_64 -machine "$machine" -accel tcg -cpu max)
+	outport=()
+fi
+qemu+=(-smp 2 -m "$mem" -kernel "$kimage" -initrd "$work/initramfs.cpio.gz"
+       -append "$cmdline" -display none -no-reboot -nodefaults "${devices[@]}")
 
 if [ -n "$interactive" ]; then
+	if [ -n "$arm64" ]; then
+		exec "${qemu[@]}" -serial mon:stdio
+	fi
 	exec "${qemu[@]}" -serial mon:stdio -serial null
 fi
 
 boot() {
 	: >"$out"
-	timeout -k 5 "$timeout" "${qemu[@]}" -monitor none \
-		-serial "file:$log" -serial "file:$out" </dev/null >"$work/qemu.err" 2>&1
+	if [ -n "$arm64" ]; then
+		timeout -k 5 "$timeout" "${qemu[@]}" -monitor none -serial "file:$log" \
+			-chardev "file,id=fvout,path=$out" "${outport[@]}" </dev/null >"$work/qemu.err" 2>&1
+	else
+		timeout -k 5 "$timeout" "${qemu[@]}" -monitor none \
+			-serial "file:$log" -serial "file:$out" </dev/null >"$work/qemu.err" 2>&1
+	fi
 }
 boot
 qrc=$?

@@ -39,6 +39,10 @@ check "DMA-API, overlap exceeded" fail '[    9.200000] DMA-API: exceeded 7 overl
 check "DMA-API, out of memory (fault injection)" pass '[    9.200000] DMA-API: cacheline tracking ENOMEM, dma-debug disabled'
 expect "DMA-API, out of memory: a note says checking stopped" grep -qF 'vm: note: DMA-API debugging switched itself off (out of memory); not checked after line 9:' <<<"$err"
 check "dma-api, lower case" fail '[    9.200000] dma-api: exceeded 7 overlapping mappings of cacheline 0x0000000000123400'
+check "SMMUv3 fault (arm64)" fail '[    9.250000] arm-smmu-v3 9050000.smmuv3: event 0x10 received:'
+check "SMMUv3 lost events" fail '[    9.250000] arm-smmu-v3 9050000.smmuv3: EVTQ overflow detected -- events lost'
+check "SMMUv3 global error" fail '[    9.250000] arm-smmu-v3 9050000.smmuv3: unexpected global error reported (0x00000001), this could be serious'
+check "SMMUv3 probe" pass '[    0.900000] arm-smmu-v3 9050000.smmuv3: ias 44-bit, oas 44-bit (features 0x00008305)'
 check "a dma-buf WARN" fail '[    9.300000] WARNING: CPU: 1 PID: 170 at drivers/dma-buf/dma-buf.c:913 dma_buf_dynamic_attach+0x3c5/0x470'
 check "sleep in atomic context (might_sleep)" fail '[    9.400000] BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c:48'
 check "scheduling while atomic" fail '[    9.400000] BUG: scheduling while atomic: fv-run-tests/171/0x00000002'
