@@ -30,6 +30,16 @@
  * read-only VMAs (-EACCES) and write-sealed memfds (-EPERM). Special
  * mappings ([vdso], [vvar], ...) are not memory of the process: -ENXIO.
  *
+ * Cache attributes (the one place the rule is written down). Each segment
+ * records its owner's cache attribute, read from the owner VMA's
+ * vm_page_prot (framevec_vma_cache(): write-back, write-combine or
+ * uncached; anything else is refused at import). Every CPU mapping framevec
+ * makes of the memory, the dma-buf front end's user mmap and
+ * framevec_vmap(), has that attribute (framevec_cpu_prot()), so that no
+ * cacheable alias of uncached memory is ever made. The cache-attr suite
+ * (tests/selftests/cache_attr_test.c) checks it on the page-table entries
+ * themselves, against the owner's mapping, for each kind of owner.
+ *
  * Accounting. Pinned pages (sources with @pins_pages) are charged to the
  * importing user's user_struct->locked_vm against the importing task's
  * RLIMIT_MEMLOCK, as iommufd's IOPT_PAGES_ACCOUNT_USER and io_uring do, so
@@ -1264,7 +1274,7 @@ bool framevec_has_mmio(const struct framevec *fv)
  *	out: with the owner's cache attribute applied
  *
  * A CPU mapping of several segments gets one protection, so their owners'
- * attributes must agree.
+ * attributes must agree (see "Cache attributes" at the top of this file).
  *
  * Return: 0, or -EOPNOTSUPP if the segments' attributes differ (@prot unchanged).
  */

@@ -13,7 +13,9 @@
  * and freed exactly once: by the object's release callback when the last
  * reference (driver, VMA or importer) goes, or earlier by FV_TEXP_FREE_NOW
  * or the PCI remove, both only after framevec_iomem_revoke(). The texp_buf
- * itself is freed by the release callback. With FV_TEXP_FREE_QUARANTINE the
+ * itself is freed by the release callback. A write-combined or uncached
+ * buffer (FV_TEXP_ALLOC_WC/_UC) is made write-back again just before its
+ * memory is freed. With FV_TEXP_FREE_QUARANTINE the
  * poisoned pages of a coherent buffer move to a struct texp_quarantine of
  * the open file instead of going back to the allocator; they are checked
  * against the poison and freed by FV_TEXP_IOC_CHECK_FREED or at close.
@@ -40,6 +42,9 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
+#ifdef CONFIG_X86
+#include <asm/set_memory.h>
+#endif
 
 #include "fv_test_exporter.h"
 
@@ -60,6 +65,7 @@ struct texp_buf {
 	struct list_head bar_node;
 	bool is_bar;
 	bool memory_freed;
+	u32 cache;		/* 0, FV_TEXP_ALLOC_WC or FV_TEXP_ALLOC_UC */
 	size_t chunk_size;
 	unsigned int nr_chunks;
 	struct texp_chunk chunks[] __counted_by(nr_chunks);
@@ -100,14 +106,40 @@ static u64 texp_fnv(u64 h, const u8 *p, size_t len)
 	return h;
 }
 
+/*
+ * The linear mapping of a chunk set to @cache (0: write-back). Not on
+ * arm64, which cannot change the memory type of its linear mapping.
+ */
+static int texp_set_cache(void *cpu, size_t size, u32 cache)
+{
+#ifdef CONFIG_X86
+	unsigned long va = (unsigned long)cpu;
+	int n = size >> PAGE_SHIFT;
+
+	if (cache == FV_TEXP_ALLOC_WC)
+		return set_memory_wc(va, n);
+	if (cache == FV_TEXP_ALLOC_UC)
+		return set_memory_uc(va, n);
+	return set_memory_wb(va, n);
+#else
+	return cache ? -EOPNOTSUPP : 0;
+#endif
+}
+
+/* Free the chunks; those of a WC/UC buffer are made write-back first */
 static void texp_free_chunks(struct texp_buf *buf)
 {
 	unsigned int i;
 
-	for (i = 0; i < buf->nr_chunks; i++)
-		if (buf->chunks[i].cpu)
-			dma_free_coherent(&texp_pdev->dev, buf->chunk_size,
-					  buf->chunks[i].cpu, buf->chunks[i].dma);
+	for (i = 0; i < buf->nr_chunks; i++) {
+		if (!buf->chunks[i].cpu)
+			continue;
+		/* a chunk that cannot be made write-back again is leaked */
+		if (buf->cache && WARN_ON(texp_set_cache(buf->chunks[i].cpu, buf->chunk_size, 0)))
+			continue;
+		dma_free_coherent(&texp_pdev->dev, buf->chunk_size,
+				  buf->chunks[i].cpu, buf->chunks[i].dma);
+	}
 }
 
 /* Hash the BAR's bytes, then poison them. */
@@ -222,7 +254,8 @@ static long texp_ioctl_alloc(struct texp_file *tf, void __user *uarg)
 		return -EFAULT;
 	if (!args.nr_pages || args.nr_pages > TEXP_MAX_PAGES || !args.nr_chunks ||
 	    args.nr_chunks > FV_TEXP_MAX_CHUNKS || args.nr_pages % args.nr_chunks ||
-	    args.__pad)
+	    (args.flags & ~(FV_TEXP_ALLOC_WC | FV_TEXP_ALLOC_UC)) ||
+	    args.flags == (FV_TEXP_ALLOC_WC | FV_TEXP_ALLOC_UC))
 		return -EINVAL;
 
 	buf = kzalloc(struct_size(buf, chunks, args.nr_chunks), GFP_KERNEL);
@@ -243,6 +276,13 @@ static long texp_ioctl_alloc(struct texp_file *tf, void __user *uarg)
 		if (is_vmalloc_addr(c->cpu)) {
 			ret = -EOPNOTSUPP;
 			goto err_free_chunks;
+		}
+		if (args.flags) {
+			ret = texp_set_cache(c->cpu, buf->chunk_size, args.flags);
+			if (ret)
+				goto err_free_chunks;
+			/* from here texp_free_chunks() restores every chunk */
+			buf->cache = args.flags;
 		}
 		ranges[i].phys = virt_to_phys(c->cpu);
 		ranges[i].size = buf->chunk_size;
@@ -400,7 +440,7 @@ static long texp_ioctl_free(struct texp_file *tf, void __user *uarg)
 	else if ((args.flags & FV_TEXP_FREE_NOW) && !framevec_iomem_is_revoked(buf->iomem))
 		ret = -EBUSY;
 	/* the BAR stays the device's: only its content is poisoned */
-	else if (q && buf->is_bar)
+	else if (q && (buf->is_bar || buf->cache))
 		ret = -EINVAL;
 	else
 		__xa_erase(&tf->bufs, args.handle);
@@ -590,6 +630,11 @@ static int texp_mmap(struct file *file, struct vm_area_struct *vma)
 	buf = texp_get(tf, vma->vm_pgoff >> TEXP_PGOFF_BITS);
 	if (!buf)
 		return -EINVAL;
+	/* RAM keeps the protection set here (framevec_iomem_mmap()) */
+	if (buf->cache == FV_TEXP_ALLOC_WC)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	else if (buf->cache == FV_TEXP_ALLOC_UC)
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	ret = framevec_iomem_mmap(buf->iomem, vma, pgoff);
 	/* on success the VMA holds its own reference */
 	framevec_iomem_put(buf->iomem);

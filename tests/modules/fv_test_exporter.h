@@ -21,13 +21,22 @@
 #define FV_TEXP_POISON		0x6b
 #define FV_TEXP_MAX_CHUNKS	16
 
+/*
+ * FV_TEXP_IOC_ALLOC flags: the buffer's memory is made write-combined or
+ * uncached (UC-) in the kernel's linear mapping and mapped so to user space,
+ * as a driver of a framebuffer does (x86 only, set_memory_wc()/_uc(); else
+ * -EOPNOTSUPP). Such buffers cannot go to quarantine.
+ */
+#define FV_TEXP_ALLOC_WC	(1U << 0)
+#define FV_TEXP_ALLOC_UC	(1U << 1)
+
 /**
  * struct fv_texp_alloc - FV_TEXP_IOC_ALLOC: dma_alloc_coherent() buffer
  * @nr_pages: in: size in pages, a multiple of @nr_chunks
  * @nr_chunks: in: number of separate allocations (1..FV_TEXP_MAX_CHUNKS),
  *	each one range of the iomem object
  * @handle: out: the buffer's handle
- * @__pad: zero
+ * @flags: in: 0, FV_TEXP_ALLOC_WC or FV_TEXP_ALLOC_UC
  * @mmap_offset: out: mmap() offset of the buffer's first page
  * @phys: out: physical address of the first chunk
  */
@@ -35,7 +44,7 @@ struct fv_texp_alloc {
 	__u32 nr_pages;
 	__u32 nr_chunks;
 	__u32 handle;
-	__u32 __pad;
+	__u32 flags;
 	__u64 mmap_offset;
 	__u64 phys;
 };

@@ -1100,14 +1100,15 @@ static void op_exporter(struct fz *z)
 					   (uint32_t)gen_len(z, 0),
 					   .nr_chunks = below(&z->r, 4) ? 1 : below(&z->r, 18) };
 
+		/* an unknown flag (WC and UC buffers are the cache-attr suite's) */
 		if (!below(&z->r, 10))
-			a.__pad = 1;
-		snprintf(z->what, sizeof(z->what), "FV_TEXP_IOC_ALLOC nr_pages %u nr_chunks %u pad %u",
-			 a.nr_pages, a.nr_chunks, a.__pad);
+			a.flags = 1U << 2;
+		snprintf(z->what, sizeof(z->what), "FV_TEXP_IOC_ALLOC nr_pages %u nr_chunks %u flags %#x",
+			 a.nr_pages, a.nr_chunks, a.flags);
 		if (z->tbuf[i].live)
 			return;
 		if (!a.nr_pages || a.nr_pages > 1024 || !a.nr_chunks || a.nr_chunks > 16 ||
-		    a.nr_pages % a.nr_chunks || a.__pad)
+		    a.nr_pages % a.nr_chunks || a.flags)
 			want = E(EINVAL);
 		else
 			want = E_OK | E(ENOMEM) | E(EOPNOTSUPP);
