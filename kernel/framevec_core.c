@@ -32,8 +32,9 @@
  *
  * Cache attributes (the one place the rule is written down). Each segment
  * records its owner's cache attribute, read from the owner VMA's
- * vm_page_prot (framevec_vma_cache(): write-back, write-combine or
- * uncached; anything else is refused at import). Every CPU mapping framevec
+ * vm_page_prot (framevec_vma_cache(): write-back, write-combine, uncached
+ * or pgprot_device(), arm64's Device-nGnRE of sysfs BAR mappings; anything
+ * else is refused at import). Every CPU mapping framevec
  * makes of the memory, the dma-buf front end's user mmap and
  * framevec_vmap(), has that attribute (framevec_cpu_prot()), so that no
  * cacheable alias of uncached memory is ever made. The cache-attr suite

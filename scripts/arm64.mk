@@ -58,9 +58,11 @@ ARM64_INITRAMFS := $(BUILD)/initramfs-arm64.cpio.gz
 # user memory); security; vivid's dma-contig buffers through framevec
 # (vivid-zerocopy); the edu device behind the SMMUv3 (edu), and revocation
 # with it and an ivshmem BAR (revocation, revocable: the BAR is
-# pgprot_device() memory, Device-nGnRE on arm64); and the harness's own
-# tests, which prove the log checks fail a run on this kernel.
-ARM64_CI_SUITES := demo pages lifetime security vivid-zerocopy edu revocable revocation harness
+# pgprot_device() memory, Device-nGnRE on arm64); the memory type of every
+# CPU mapping framevec makes against its owner's, where vivid's dma-contig
+# buffers are Normal-NC (cache-attr); and the harness's own tests, which
+# prove the log checks fail a run on this kernel.
+ARM64_CI_SUITES := demo pages lifetime security vivid-zerocopy edu revocable revocation cache-attr harness
 ARM64_BUSYBOX ?= $(or $(ARM64_KERNEL_CACHE),/var/cache/framevec/arm64)/busybox/bin/busybox
 ARM64_GUEST_BINS = $(patsubst $(BUILD)/%,$(ARM64_BUILD)/%,$(filter $(BUILD)/%,$(GUEST_BINS))) \
 	$(filter-out $(BUILD)/%,$(GUEST_BINS))
