@@ -31,6 +31,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/shmem_fs.h>
+#include <linux/slab.h>
 
 #include "framevec_internal.h"
 
@@ -85,7 +86,13 @@ static int framevec_pages_pin(struct framevec *fv, struct framevec_seg *seg,
 		gup_flags |= FOLL_WRITE;
 	seg->mem_type = FRAMEVEC_MEM_RAM;
 
-	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	/*
+	 * From the slab and no larger than the import: not a page from the
+	 * page allocator, which init_on_alloc clears with clear_page() on every
+	 * import (the fixed cost in docs/BENCHMARKS.md).
+	 */
+	pages = kmalloc_array(min((end - start) >> PAGE_SHIFT, FRAMEVEC_PIN_BATCH),
+			      sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
 
@@ -123,12 +130,12 @@ static int framevec_pages_pin(struct framevec *fv, struct framevec_seg *seg,
 		}
 		addr += pinned << PAGE_SHIFT;
 	}
-	free_page((unsigned long)pages);
+	kfree(pages);
 	return 0;
 
 err_unpin:
 	framevec_pages_unpin(fv, seg);
-	free_page((unsigned long)pages);
+	kfree(pages);
 	return ret;
 }
 
