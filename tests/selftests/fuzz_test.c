@@ -1807,6 +1807,9 @@ FIXTURE_TEARDOWN_PARENT(trinity)
  * It runs in its own process group, killed at the deadline; its output is
  * prefixed with "# " to stay TAP. A kernel report ends the run (the harness
  * reads the log); trinity's own taint check also makes it exit non-zero.
+ * A trinity this machine cannot execute (ENOEXEC: the arm64 initramfs has
+ * the host's x86-64 one) skips the test; the child reports execl()'s errno
+ * through a close-on-exec pipe, which a successful exec closes empty.
  */
 TEST_F_TIMEOUT(trinity, ioctl_mmap_close_as_nobody, 1200)
 {
@@ -1814,7 +1817,7 @@ TEST_F_TIMEOUT(trinity, ioctl_mmap_close_as_nobody, 1200)
 	unsigned int secs = fz_seconds / 5 ? fz_seconds / 5 : 1;
 	char seedarg[32], buf[4096], line[4096];
 	size_t ll = 0;
-	int out[2], status = 0, killed = 0;
+	int out[2], ex[2], status = 0, killed = 0, exec_err = 0;
 	double end;
 	pid_t pid;
 
@@ -1825,6 +1828,7 @@ TEST_F_TIMEOUT(trinity, ioctl_mmap_close_as_nobody, 1200)
 	ASSERT_EQ(0, mkdir(FZ_TRINITY_DIR, 0777) && errno != EEXIST ? -1 : 0);
 	ASSERT_EQ(0, chown(FZ_TRINITY_DIR, NOBODY, NOBODY));
 	ASSERT_EQ(0, pipe2(out, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(ex, O_CLOEXEC));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -1839,9 +1843,23 @@ TEST_F_TIMEOUT(trinity, ioctl_mmap_close_as_nobody, 1200)
 		      "-c", "ioctl", "-c", "mmap", "-c", "munmap", "-c", "mremap",
 		      "-c", "mprotect", "-c", "madvise", "-c", "close", "-c", "dup",
 		      (char *)NULL);
+		exec_err = errno;
+		if (write(ex[1], &exec_err, sizeof(exec_err)) != sizeof(exec_err))
+			_exit(126);
 		_exit(127);
 	}
 	close(out[1]);
+	close(ex[1]);
+	if (read(ex[0], &exec_err, sizeof(exec_err)) != sizeof(exec_err))
+		exec_err = 0;
+	close(ex[0]);
+	if (exec_err == ENOEXEC) {
+		close(out[0]);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		SKIP(return, FZ_TRINITY " is not an executable of this machine (ENOEXEC): built for another architecture");
+	}
+	ASSERT_EQ(0, exec_err)
+		TH_LOG("execl(" FZ_TRINITY "): %s", strerror(exec_err));
 	end = now_s() + secs;
 	for (;;) {
 		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
