@@ -17,9 +17,10 @@
  * read-write and read-only, a framevec dma-buf mmapped, and an iomem buffer
  * of fv_test_exporter mmapped. Addresses are drawn from its pages and edges
  * (the last page before a hole, ranges straddling a hole), plus the stack,
- * the vdso, NULL, the last user page, non-canonical, tagged and kernel
- * addresses; lengths from 0, 1, a page +-1, a few pages, up to the arena's
- * end, the address space's end, a wrap-around and huge values; struct sizes
+ * the vdso, NULL, the last user page, beyond the user address space
+ * (non-canonical on x86-64), tagged and kernel addresses; lengths from 0,
+ * 1, a page +-1, a few pages, up to the arena's end, the address space's
+ * end, a wrap-around and huge values; struct sizes
  * from 0, 1, sizeof-1, sizeof, sizeof+8 (zero and non-zero tail), a page, a
  * page+1 and huge; flags from 0, each single bit and random words; reserved
  * fields non-zero; the struct itself placed at a page's end before a hole
@@ -30,7 +31,10 @@
  * checks in kernel/chardev.c, kernel/explain.c and framevec_check_args():
  * the argument phase exactly, the range phase from the arena's page kinds
  * (first offending page in address order), and, outside the arena, a set
- * of errnos an import can give. An unexpected errno, an unexpected
+ * of errnos an import can give. What differs between architectures comes
+ * from the running kernel or the kernel's rule: the end of the user address
+ * space is found by mmap() (fz_find_task_size()), the tag of an address is
+ * removed where the kernel calls untagged_addr() (fz_untag()). An unexpected errno, an unexpected
  * success, a dma-buf whose size or content does not match the range, or
  * read-only memory that changed fails the test with the iteration, the seed
  * and the arguments. Each test ends with every fd it opened closed, the
@@ -64,7 +68,6 @@
 
 #define NOBODY			65534
 #define FZ_NOBODY_MEMLOCK_PAGES	32
-#define FZ_TASK_SIZE		0x00007ffffffff000ULL	/* x86-64, 4-level */
 #define FZ_DEV_EDU		"/dev/fv_test_edu"
 #define FZ_POOL			16
 #define FZ_TRINITY		"/usr/bin/trinity"
@@ -84,6 +87,64 @@ static unsigned long long fz_iters_max;
  * maps it both ways at attach), and kept maps are DMA_TO_DEVICE.
  */
 static bool fz_dma_debug;
+/*
+ * mm->task_size, the end of the user address space that
+ * framevec_check_args() and explain.c compare an import's end with: 2^47 -
+ * 4096 on x86-64 with 4-level page tables, 2^56 - 4096 with 5-level, 2^48
+ * or 2^52 on arm64 (vabits_actual). fz_va_end is the first power of two at
+ * or above it: x86-64's first non-canonical address.
+ */
+static uint64_t fz_task_size, fz_va_end;
+
+/*
+ * Whether the page at @a is below TASK_SIZE: mmap() refuses a page that ends
+ * beyond it with ENOMEM, and gives EEXIST for a page in use (MAP_FIXED_NOREPLACE)
+ */
+static bool fz_below_task_size(uint64_t a)
+{
+	void *p = mmap((void *)(uintptr_t)a, FV_PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return errno != ENOMEM;
+	munmap(p, FV_PAGE);
+	return p == (void *)(uintptr_t)a;
+}
+
+/* A binary search for the last page below TASK_SIZE, from the stack's page up */
+static uint64_t fz_find_task_size(void)
+{
+	uint64_t lo = (uintptr_t)&lo & ~(uint64_t)(FV_PAGE - 1), hi = 1ULL << 63;
+
+	while (hi - lo > FV_PAGE) {
+		uint64_t mid = lo + ((hi - lo) / 2 & ~(uint64_t)(FV_PAGE - 1));
+
+		if (fz_below_task_size(mid))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+/*
+ * The address the kernel works on where it calls untagged_addr() on a user
+ * address of the caller's own address space (chardev.c's import, explain.c
+ * with pid 0; fv_test_importer does not). arm64 ignores the top byte of an
+ * address whose bit 55 is clear (arch/arm64/include/asm/memory.h: the
+ * address ANDed with itself sign-extended from bit 55), whether or not the
+ * process asked for the tagged address ABI, which only decides what
+ * access_ok() accepts. x86-64 untags only for a process that enabled LAM,
+ * which this one does not.
+ */
+static uint64_t fz_untag(uint64_t a)
+{
+#ifdef __aarch64__
+	return a & (uint64_t)((int64_t)(a << 8) >> 8);
+#else
+	return a;
+#endif
+}
 
 static void fz_config(void)
 {
@@ -102,6 +163,9 @@ static void fz_config(void)
 	s = getenv("FV_FUZZ_ITERS");
 	if (s && *s)
 		fz_iters_max = strtoull(s, NULL, 0);
+	fz_task_size = fz_find_task_size();
+	for (fz_va_end = FV_PAGE; fz_va_end < fz_task_size; fz_va_end <<= 1)
+		;
 }
 
 struct rng {
@@ -285,9 +349,9 @@ static uint64_t gen_addr(struct fz *z)
 	case 1: return FV_PAGE;
 	case 2: return ((uintptr_t)&a) & ~(FV_PAGE - 1);		/* the stack */
 	case 3: return getauxval(AT_SYSINFO_EHDR);			/* [vdso] */
-	case 4: return FZ_TASK_SIZE - FV_PAGE;				/* last user page */
-	case 5: return FZ_TASK_SIZE;
-	case 6: return 0x0000800000000000ULL;				/* non-canonical */
+	case 4: return fz_task_size - FV_PAGE;				/* last user page */
+	case 5: return fz_task_size;
+	case 6: return fz_va_end;					/* non-canonical */
 	case 7: return 0x8000000000000000ULL;
 	case 8: return (uintptr_t)z->arena | (1ULL << 57) | (below(r, 64) << 58); /* tagged */
 	case 9: return 0xffff888000000000ULL;				/* kernel direct map */
@@ -323,8 +387,8 @@ static uint64_t gen_len(struct fz *z, uint64_t addr)
 	case 6: return -FV_PAGE;
 	case 7: return -addr;						/* wraps to 0 */
 	case 8: return (-addr + FV_PAGE) & ~(FV_PAGE - 1);		/* wraps past 0 */
-	case 9: return FZ_TASK_SIZE - addr;				/* to the end */
-	case 10: return FZ_TASK_SIZE - addr + FV_PAGE;			/* one page beyond */
+	case 9: return fz_task_size - addr;				/* to the end */
+	case 10: return fz_task_size - addr + FV_PAGE;			/* one page beyond */
 	case 11: return (z->max_pages + 1) * FV_PAGE;
 	case 12:
 		if (in_arena(z, addr))
@@ -449,7 +513,7 @@ static int check_args(struct fz *z, uint64_t addr, uint64_t len)
 		return EINVAL;
 	if (__builtin_add_overflow(addr, len, &end))
 		return EOVERFLOW;
-	if (end > FZ_TASK_SIZE)
+	if (end > fz_task_size)
 		return EFAULT;
 	if (len / FV_PAGE > z->max_pages)
 		return EFBIG;
@@ -573,6 +637,7 @@ static void op_import(struct fz *z)
 	bool dirty = usize > ksize && !below(&z->r, 3);
 	struct place pl;
 	struct verdict v = { .exact = true };
+	uint64_t addr;
 	int err, pre;
 
 	a.size = usize;
@@ -589,6 +654,7 @@ static void op_import(struct fz *z)
 		 "IMPORT size %u flags %#x addr %#llx length %#llx reserved %#x struct at %s",
 		 a.size, a.flags, (unsigned long long)a.addr, (unsigned long long)a.length,
 		 a.__reserved, pl.where);
+	addr = fz_untag(a.addr);
 
 	/* framevec_copy_uarg() */
 	if (pl.readable < 4)
@@ -605,10 +671,10 @@ static void op_import(struct fz *z)
 		v.want = E(EOPNOTSUPP);
 	else if (a.__reserved)
 		v.want = E(EINVAL);
-	else if ((pre = check_args(z, a.addr, a.length)) >= 0)
+	else if ((pre = check_args(z, addr, a.length)) >= 0)
 		v.want = E(pre);
 	else
-		v = judge_range(z, a.addr, a.length, a.flags & FRAMEVEC_IMPORT_WRITE);
+		v = judge_range(z, addr, a.length, a.flags & FRAMEVEC_IMPORT_WRITE);
 	/* the struct is copied back after the import: not in read-only memory */
 	if (IN(v.want, 0) && !pl.writable)
 		v.want = (v.want & ~E_OK) | E(EFAULT);
@@ -618,7 +684,7 @@ static void op_import(struct fz *z)
 	if (!err) {
 		struct framevec_import *out = pl.p;
 
-		got_dmabuf(z, out->dmabuf_fd, a.addr, a.length,
+		got_dmabuf(z, out->dmabuf_fd, addr, a.length,
 			   a.flags & FRAMEVEC_IMPORT_WRITE, &v);
 	}
 }
@@ -724,6 +790,9 @@ static void op_explain(struct fz *z)
 		 a.size, a.flags, a.pid, a.nr_entries, (unsigned long long)a.addr,
 		 (unsigned long long)a.length, (unsigned long long)a.entries, a.entry_size,
 		 a.__reserved, pl.where);
+	/* what the kernel walks, and the entries start at */
+	if (!a.pid)
+		a.addr = fz_untag(a.addr);
 
 	if (pl.readable < 4)
 		want = E(EFAULT);
@@ -751,7 +820,7 @@ static void op_explain(struct fz *z)
 		want = E(ESRCH);
 	else if (a.pid == 1 && z->nobody)
 		want = E(EPERM);
-	else if (a.addr + a.length > FZ_TASK_SIZE)
+	else if (a.addr + a.length > fz_task_size)
 		want = E(EFAULT);
 	else {
 		/* the walk: entries written while there is room, then the struct */
@@ -1916,6 +1985,9 @@ int main(int argc, char **argv)
 	fz_config();
 	printf("# fuzz: seed %llu (FV_FUZZ_SEED), %u s (FV_FUZZ_SECONDS), iterations %llu (FV_FUZZ_ITERS, 0: bounded by time); replay: FV_FUZZ_SEED=%llu FV_FUZZ_SECONDS=%u fuzz_test\n",
 	       fz_seed, fz_seconds, fz_iters_max, fz_seed, fz_seconds);
+	printf("# fuzz: the user address space ends at %#llx (mm->task_size, found by mmap)%s\n",
+	       (unsigned long long)fz_task_size, fz_untag(1ULL << 56) ? "" :
+	       "; the kernel's untagged_addr() ignores the top byte");
 	if (fz_dma_debug)
 		printf("# fuzz: DMA-API debug is on: no writable device mapping is kept (see fz_dma_debug)\n");
 	fflush(stdout);
