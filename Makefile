@@ -7,7 +7,7 @@ BUILD := $(TOP)/build
 KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC ?= /usr/src/linux-source-6.12
-DEPS_OK = $(and $(KVER),$(RT_KVER),$(ARM64_KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(wildcard $(ARM64_BUSYBOX)),$(shell command -v qemu-system-x86_64 && command -v qemu-system-aarch64 && command -v aarch64-linux-gnu-gcc && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
+DEPS_OK = $(and $(KVER),$(RT_KVER),$(ARM64_KVER),$(wildcard $(KSRC)/scripts/checkpatch.pl),$(wildcard /bin/busybox),$(wildcard $(ARM64_BUSYBOX)),$(wildcard $(ARM64_PROGS)/complete),$(shell command -v qemu-system-x86_64 && command -v qemu-system-aarch64 && command -v aarch64-linux-gnu-gcc && command -v sparse && command -v dkms && command -v pkg-config && command -v cpio && command -v depmod && command -v stress-ng && command -v trinity && command -v gst-launch-1.0))
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib

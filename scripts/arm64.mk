@@ -46,7 +46,9 @@ cross-arm64-user:
 # The arm64 VM (vm/run.sh ARM64=1: qemu-system-aarch64 -M virt under TCG,
 # an SMMUv3 for the iommu profile) and its suites:
 #   make arm64-initramfs   the cross-built modules and programs, Debian's arm64
-#                          busybox and the arm64 kernel's in-tree modules
+#                          busybox, the arm64 kernel's in-tree modules, and
+#                          Debian's arm64 stress-ng and trinity with the
+#                          libraries they link (scripts/arm64-progs.sh)
 #   make check-arm64       every suite of tests/suites.conf that applies on
 #                          arm64 (tests/suites-arm64.conf says which do not, and
 #                          why); logs in build/logs/arm64/, the same closing
@@ -64,6 +66,11 @@ ARM64_INITRAMFS := $(BUILD)/initramfs-arm64.cpio.gz
 # prove the log checks fail a run on this kernel.
 ARM64_CI_SUITES := demo pages lifetime security vivid-zerocopy edu revocable revocation cache-attr harness
 ARM64_BUSYBOX ?= $(or $(ARM64_KERNEL_CACHE),/var/cache/framevec/arm64)/busybox/bin/busybox
+# Debian's arm64 builds of the x86 VM's GUEST_HOST_PROGS that the suites run
+# here (races: stress-ng, fuzz: trinity), from the tree of unpacked packages
+# scripts/arm64-progs.sh made (vm/mkinitramfs.sh SYSROOT)
+ARM64_PROGS ?= $(or $(ARM64_KERNEL_CACHE),/var/cache/framevec/arm64)/progs
+ARM64_GUEST_PROGS := /usr/bin/stress-ng /usr/bin/trinity
 ARM64_GUEST_BINS = $(patsubst $(BUILD)/%,$(ARM64_BUILD)/%,$(filter $(BUILD)/%,$(GUEST_BINS))) \
 	$(filter-out $(BUILD)/%,$(GUEST_BINS))
 
@@ -71,7 +78,8 @@ ARM64_GUEST_BINS = $(patsubst $(BUILD)/%,$(ARM64_BUILD)/%,$(filter $(BUILD)/%,$(
 
 arm64-initramfs: cross-arm64
 	@[ -x "$(ARM64_BUSYBOX)" ] || { echo "arm64: no arm64 busybox at $(ARM64_BUSYBOX) (make deps)"; exit 1; }
-	KMODROOT=$(ARM64_ROOT) BUSYBOX=$(ARM64_BUSYBOX) bash vm/mkinitramfs.sh $(ARM64_KVER) $(ARM64_INITRAMFS) \
+	@[ -e "$(ARM64_PROGS)/complete" ] || { echo "arm64: no arm64 stress-ng and trinity in $(ARM64_PROGS) (make deps)"; exit 1; }
+	KMODROOT=$(ARM64_ROOT) BUSYBOX=$(ARM64_BUSYBOX) SYSROOT=$(ARM64_PROGS) HOST_PROGS="$(ARM64_GUEST_PROGS)" bash vm/mkinitramfs.sh $(ARM64_KVER) $(ARM64_INITRAMFS) \
 		$(ARM64_SRC)/kernel/framevec.ko $(wildcard $(ARM64_SRC)/kernel/framevec_vb2.ko) $(ARM64_SRC)/bench/fv_bench.ko \
 		$(addprefix $(ARM64_SRC)/tests/modules/,$(TEST_MODULES)) -- $(ARM64_GUEST_BINS)
 

@@ -6,7 +6,8 @@
 # (-rt-amd64, make check-rt), and Debian's arm64 kernel for the cross-build
 # (make cross-arm64: dpkg's arm64 architecture is added, the kernel unpacked
 # by scripts/arm64-kernel.sh) with QEMU's aarch64 system emulator and
-# Debian's arm64 busybox (scripts/arm64-busybox.sh) for the arm64 VM (make
+# Debian's arm64 busybox (scripts/arm64-busybox.sh), stress-ng and trinity
+# with their libraries (scripts/arm64-progs.sh) for the arm64 VM (make
 # check-arm64); versions are discovered, never hard-coded.
 set -euo pipefail
 
@@ -107,6 +108,7 @@ fi
 echo "$kver" > "$stamp_dir/kver"
 bash "$(dirname "$0")/arm64-kernel.sh" "$arm64_kver"
 bash "$(dirname "$0")/arm64-busybox.sh"
+bash "$(dirname "$0")/arm64-progs.sh"
 echo "$rt_kver" > "$stamp_dir/rt-kver"
 echo "$arm64_kver" > "$stamp_dir/arm64-kver"
 echo "deps: ok (kernels $kver, $rt_kver; $arm64_kver for the arm64 cross-build and VM)"

@@ -19,6 +19,11 @@
 # HOST_LIBS="PATH..." does the same for shared objects that programs load at
 # run time (GStreamer plugins): each a file, or a directory whose *.so files
 # are all taken; each keeps its path and brings what ldd names for it.
+# SYSROOT=DIR takes the HOST_PROGS from DIR instead, a tree of another
+# architecture's unpacked packages (scripts/arm64-progs.sh): each PATH is the
+# program's path in the guest, DIR/PATH the file, and it brings its program
+# interpreter and the closure of its DT_NEEDED libraries (readelf), found in
+# DIR's library directories, with links followed inside DIR.
 set -euo pipefail
 
 kver=$1 out=$2
@@ -79,15 +84,64 @@ done
 
 # A host program keeps its path; a library keeps the path ldd resolved it to
 # (Debian 12 is merged-/usr: /lib is a link to usr/lib, so copy under usr/).
+# A second argument is the file to copy there (a SYSROOT's).
+guest_file() {
+	case $1 in
+	/lib/* | /lib64/*) echo "$stage/usr/${1#/}" ;;
+	*) echo "$stage/${1#/}" ;;
+	esac
+}
 copy_host_file() {
-	local src=$1 real dst
-	real=$(readlink -f "$src")
-	dst=$stage/${src#/}
-	case $src in /lib/* | /lib64/*) dst=$stage/usr/${src#/} ;; esac
+	local src=$1 real=${2:-} dst
+	[ -n "$real" ] || real=$(readlink -f "$src")
+	dst=$(guest_file "$src")
 	[ -e "$dst" ] && return 0
 	mkdir -p "$(dirname "$dst")"
 	cp "$real" "$dst"
 }
+# sysroot_file PATH: DIR's file for the guest path PATH, links followed in DIR
+sysroot_file() {
+	local p=$1 t n=0
+	while [ -L "$sysroot$p" ]; do
+		n=$((n + 1))
+		[ $n -le 16 ] || { echo "mkinitramfs: link loop at $sysroot$p" >&2; return 1; }
+		t=$(readlink "$sysroot$p")
+		case $t in /*) p=$t ;; *) p=$(dirname "$p")/$t ;; esac
+		p=$(realpath -s -m "$p")
+	done
+	[ -f "$sysroot$p" ] || { echo "mkinitramfs: no $p in $sysroot" >&2; return 1; }
+	echo "$sysroot$p"
+}
+# sysroot_closure PATH...: the guest paths of the programs, their interpreter
+# and every library of their DT_NEEDED closure
+sysroot_closure() {
+	local todo=("$@") seen=" " f file interp lib d found dirs=()
+	for d in "$sysroot"/lib/*-linux-gnu "$sysroot"/usr/lib/*-linux-gnu "$sysroot"/lib "$sysroot"/usr/lib; do
+		[ -d "$d" ] && dirs+=("${d#"$sysroot"}")
+	done
+	while [ "${#todo[@]}" -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		case $seen in *" $f "*) continue ;; esac
+		seen+="$f "
+		echo "$f"
+		file=$(sysroot_file "$f") || return 1
+		interp=$(readelf -lW "$file" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')
+		[ -z "$interp" ] || todo+=("$interp")
+		for lib in $(readelf -dW "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+			found=
+			for d in "${dirs[@]}"; do
+				if [ -e "$sysroot$d/$lib" ] || [ -L "$sysroot$d/$lib" ]; then
+					found=$d/$lib
+					break
+				fi
+			done
+			[ -n "$found" ] || { echo "mkinitramfs: $lib (needed by $f) is not in $sysroot" >&2; return 1; }
+			todo+=("$found")
+		done
+	done
+}
+sysroot=${SYSROOT:-}
 host_progs=(${HOST_PROGS:-})
 host_libs=()
 for l in ${HOST_LIBS:-}; do
@@ -106,6 +160,20 @@ if [ "${#host_progs[@]}" -gt 0 ] || [ "${#host_libs[@]}" -gt 0 ]; then
 	# /lib: busybox's tree has none; make it the merged-/usr link as on the host
 	[ -e "$stage/lib/modules" ] && { cp -a "$stage/lib/." "$stage/usr/lib/"; rm -rf "$stage/lib"; }
 	ln -s usr/lib "$stage/lib"
+	if [ -n "$sysroot" ]; then
+		files=$(sysroot_closure "${host_progs[@]}")
+		# a link (the loader's /lib/ld-linux-*.so.1, a soname's) stays one
+		for f in $files; do
+			real=$(sysroot_file "$f")
+			copy_host_file "${real#"$sysroot"}" "$real"
+			dst=$(guest_file "$f")
+			if [ "${real#"$sysroot"}" != "$f" ] && [ ! -e "$dst" ]; then
+				mkdir -p "$(dirname "$dst")"
+				ln -s "${real#"$sysroot"}" "$dst"
+			fi
+		done
+		host_progs=()
+	fi
 	for p in "${host_progs[@]}"; do
 		[ -x "$p" ] || { echo "mkinitramfs: host program $p missing (make deps installs it)" >&2; exit 1; }
 		copy_host_file "$p"
