@@ -122,6 +122,10 @@ for i in "${!names[@]}"; do
 		echo "  [$name] FAIL: suite exited $rc with $tests_here test results (output: $logs/$name.tap)"
 		tail -n 5 "$logs/$name.err" | sed 's/^/  | /'
 		failures+=("[$name] suite exited $rc (output: $logs/$name.tap)")
+		# and why, as vm/run.sh said it (CI keeps only the tail)
+		while IFS= read -r line; do
+			failures+=("   $line")
+		done < <(grep -E '^vm: ' "$logs/$name.err" | head -n 8)
 		fail=$((fail + 1))
 	elif [ "$tests_here" -eq 0 ]; then
 		echo "  [$name] FAIL: no test results (output: $logs/$name.tap)"
