@@ -47,3 +47,9 @@ check "a dma-buf WARN" fail '[    9.300000] WARNING: CPU: 1 PID: 170 at drivers/
 check "sleep in atomic context (might_sleep)" fail '[    9.400000] BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c:48'
 check "scheduling while atomic" fail '[    9.400000] BUG: scheduling while atomic: fv-run-tests/171/0x00000002'
 check "lockdep: a spinlock_t under a raw lock" fail '[    9.400000] [ BUG: Invalid wait context ]'
+check "lockdep: a circular dependency" fail '[    9.400000] WARNING: possible circular locking dependency detected'
+check "lockdep: switched off" fail '[    9.400000] INFO: lockdep is turned off.'
+# a frame of a dump_stack() that is no report (vivid late: "schedule_timeout:
+# wrong timeout value"), on the debug kernel, where lockdep_*() frames abound
+check "a lockdep_*() stack frame" pass '[  175.366882]  ? lockdep_hardirqs_on_prepare+0x275/0x3e0'
+check "a lockdep_*() stack frame of a module" pass '[  175.366882]  lockdep_foo+0x1/0x2 [harness_debug]'
