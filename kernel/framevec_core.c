@@ -146,12 +146,17 @@
 
 #include "framevec_internal.h"
 
-/* Sources in the order they are asked; the first that takes a VMA wins. */
+/*
+ * Sources in the order they are asked; the first that takes a VMA wins. The
+ * dma-buf source comes before vb2 (a vb2 buffer mmapped through its dma-buf
+ * has vb2's vm_ops on a dma-buf file); iomem, one pointer comparison, before
+ * vb2, whose check looks its vm_ops up in the symbol tables (symbol_get()).
+ */
 static const struct framevec_source_ops *const framevec_sources[] = {
 	&framevec_pages_source,
 	&framevec_dmabuf_source,
-	&framevec_vb2_source,
 	&framevec_iomem_source,
+	&framevec_vb2_source,
 	&framevec_revocable_source,	/* last: any VM_PFNMAP nobody else took */
 };
 
