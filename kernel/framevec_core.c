@@ -519,59 +519,84 @@ static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
 	return 0;
 }
 
-/* PFNs read per walk of the page table: one page of them */
-#define FRAMEVEC_PFN_BATCH	(PAGE_SIZE / sizeof(unsigned long))
+/*
+ * One read of the page table: at most FRAMEVEC_WALK_PAGES PTEs, gathered
+ * on the stack as at most FRAMEVEC_WALK_RUNS runs of contiguous pfns
+ * (packed as framevec->runs), so that a PTE costs a comparison and an
+ * increment, and nothing is allocated.
+ */
+#define FRAMEVEC_WALK_PAGES	(16 * PTRS_PER_PTE)
+#define FRAMEVEC_WALK_RUNS	32
 
-/* The PTEs of one batch, in address order, up to the first hole */
-struct framevec_pte_walk {
+/* The PTEs of one walk, in address order, up to the first hole */
+struct framevec_pfn_walk {
 	unsigned long next;	/* the address the next PTE must map */
-	unsigned long nr;	/* pfns read */
-	unsigned long *pfns;
+	unsigned long next_pfn;	/* the pfn that extends the last run */
+	unsigned int nr_runs;
+	u64 runs[FRAMEVEC_WALK_RUNS];
 };
+
+/* Add the pfn mapped at @w->next; false if it needs a run and none is left */
+static bool framevec_walk_add(struct framevec_pfn_walk *w, unsigned long pfn)
+{
+	BUILD_BUG_ON(FRAMEVEC_WALK_PAGES > FRAMEVEC_RUN_MAX_PAGES);
+	if (w->nr_runs && pfn == w->next_pfn)
+		w->runs[w->nr_runs - 1]++;	/* nr_pages - 1 is in the low bits */
+	else if (w->nr_runs < FRAMEVEC_WALK_RUNS)
+		w->runs[w->nr_runs++] = (u64)pfn << FRAMEVEC_RUN_LEN_BITS;
+	else
+		return false;
+	w->next_pfn = pfn + 1;
+	w->next += PAGE_SIZE;
+	return true;
+}
 
 /* apply_to_existing_page_range() callback, under the PTE lock */
 static int framevec_pte_pfn(pte_t *ptep, unsigned long addr, void *data)
 {
-	struct framevec_pte_walk *w = data;
+	struct framevec_pfn_walk *w = data;
 	pte_t pte = ptep_get(ptep);
 
 	/* it skips empty PTEs: an address out of turn follows a hole */
 	if (addr != w->next || !pte_present(pte))
 		return -ENOENT;
-	w->pfns[w->nr++] = pte_pfn(pte);
-	w->next += PAGE_SIZE;
-	return 0;
+	return framevec_walk_add(w, pte_pfn(pte)) ? 0 : -ENOSPC;
 }
 
 /*
- * Read the pfns of [@addr, @end) of @vma into @w->pfns, at most
- * FRAMEVEC_PFN_BATCH, up to the first that is not mapped. A VMA without a
- * huge_fault handler maps only PTEs (remap_pfn_range(), vmf_insert_pfn()):
- * read them with one walk and one PTE lock per page table. Otherwise a PMD
- * or PUD leaf may map it, which apply_to_existing_page_range() does not
- * take, and follow_pfnmap_args does not say how large the leaf is: read
- * the pfns one by one. A first page that is not mapped is faulted in
- * through the mapping's own fault handler. Return 0 with @w->nr > 0, or
- * -EFAULT.
+ * Read the pfns of [@addr, @end) of @vma into @w, up to the first that is
+ * not mapped or until @w is full; @w->next is where the next read starts.
+ * A VMA without a huge_fault handler maps only PTEs (remap_pfn_range(),
+ * vmf_insert_pfn()): read them with one walk and one PTE lock per page
+ * table. Otherwise a PMD or PUD leaf may map it, which
+ * apply_to_existing_page_range() does not take, and follow_pfnmap_args
+ * does not say how large the leaf is: read the pfns one by one. A first
+ * page that is not mapped is faulted in through the mapping's own fault
+ * handler. Return 0 with at least one pfn read, or -EFAULT.
  */
 static int framevec_read_pfns(struct vm_area_struct *vma, unsigned long addr,
-			      unsigned long end, struct framevec_pte_walk *w)
+			      unsigned long end, struct framevec_pfn_walk *w)
 {
-	unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PFN_BATCH);
+	unsigned long stop = addr + (min((end - addr) >> PAGE_SHIFT,
+					 FRAMEVEC_WALK_PAGES) << PAGE_SHIFT);
+	unsigned long pfn;
 
 	w->next = addr;
-	w->nr = 0;
+	w->nr_runs = 0;
 	if (!vma->vm_ops || !vma->vm_ops->huge_fault) {
 		/* stops at a hole: what it read up to there is good */
-		apply_to_existing_page_range(vma->vm_mm, addr, n << PAGE_SHIFT,
+		apply_to_existing_page_range(vma->vm_mm, addr, stop - addr,
 					     framevec_pte_pfn, w);
-		if (w->nr)
+		if (w->next != addr)
 			return 0;
-		n = 1;	/* the hole: fault it in, then walk on from there */
+		stop = addr + PAGE_SIZE;	/* the hole: fault it in, then walk on */
 	}
-	for (; w->nr < n; w->nr++)
-		if (framevec_follow_pfn(vma, addr + (w->nr << PAGE_SHIFT), &w->pfns[w->nr]))
-			return w->nr ? 0 : -EFAULT;
+	while (w->next < stop) {
+		if (framevec_follow_pfn(vma, w->next, &pfn))
+			return w->next != addr ? 0 : -EFAULT;
+		if (!framevec_walk_add(w, pfn))
+			break;
+	}
 	return 0;
 }
 
@@ -608,11 +633,12 @@ static int framevec_pfns_are_ram(unsigned long pfn, unsigned long nr)
  * @end: end address (exclusive)
  * @what: what the mapping is, for the log line ("videobuf2 buffer", ...)
  *
- * Reads the page table, a page table at a time where the mapping has only
- * PTEs, else with follow_pfnmap_start() page by page (see
- * framevec_read_pfns()), faulting in a page that is not mapped yet through
- * the mapping's own fault handler. Each physically contiguous stretch is
- * added as one run and classified RAM or MMIO once. The caller must already
+ * Reads the page table, with one walk over up to FRAMEVEC_WALK_PAGES
+ * (one PTE lock per page table) where the mapping has only PTEs, else with
+ * follow_pfnmap_start() page by page (see framevec_read_pfns()), faulting
+ * in a page that is not mapped yet through the mapping's own fault handler.
+ * Allocates nothing but runs. Each physically contiguous stretch is added
+ * as one run and classified RAM or MMIO once. The caller must already
  * hold what keeps these pfns alive (a reference on their owner, or an MMU
  * interval notifier whose sequence it checks afterwards): the pfns are
  * never used without one. Sets @seg->mem_type from the first pfn.
@@ -625,41 +651,36 @@ int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
 			struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, const char *what)
 {
-	struct framevec_pte_walk w;
-	unsigned long addr, i, n;
-	int ram, ret = 0;
+	unsigned long addr, va, pfn, n;
+	struct framevec_pfn_walk w;
+	unsigned int i;
+	int ram, ret;
 
 	mmap_assert_locked(vma->vm_mm);
-	w.pfns = (unsigned long *)__get_free_page(GFP_KERNEL);
-	if (!w.pfns)
-		return -ENOMEM;
-	for (addr = start; addr < end; addr += w.nr << PAGE_SHIFT) {
+	for (addr = start; addr < end; addr = w.next) {
 		if (framevec_read_pfns(vma, addr, end, &w)) {
 			fv_user_err("%s at %#lx is not mapped and cannot be faulted in; import only what the buffer maps",
 				    what, addr);
-			ret = -EFAULT;
-			break;
+			return -EFAULT;
 		}
-		for (i = 0; i < w.nr; i += n) {
-			for (n = 1; i + n < w.nr && w.pfns[i + n] == w.pfns[i] + n; n++)
-				;
-			ram = framevec_pfns_are_ram(w.pfns[i], n);
-			if (addr == start && i == 0 && ram >= 0) {
+		for (i = 0, va = addr; i < w.nr_runs; i++, va += n << PAGE_SHIFT) {
+			pfn = framevec_run_pfn(w.runs[i]);
+			n = framevec_run_pages(w.runs[i]);
+			ram = framevec_pfns_are_ram(pfn, n);
+			if (va == start && ram >= 0) {
 				seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
 			} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
 				fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
-					    what, addr + (i << PAGE_SHIFT));
-				ret = -EOPNOTSUPP;
-				goto out_free;
+					    what, va);
+				return -EOPNOTSUPP;
 			}
-			ret = framevec_add_pfns(fv, seg, w.pfns[i], n);
+			ret = framevec_add_pfns(fv, seg, pfn, n);
 			if (ret)
-				goto out_free;
+				return ret;
 		}
+		cond_resched();
 	}
-out_free:
-	free_page((unsigned long)w.pfns);
-	return ret;
+	return 0;
 }
 
 /* Release segments [0, nr) in reverse order: exactly the ones imported. */
