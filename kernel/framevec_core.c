@@ -92,7 +92,11 @@
  *     fired before the pin ended, the pins are dropped and the import starts
  *     again on the locked path, which cannot race.
  * Another mm, a range with any other source (VM_PFNMAP, dma-buf mappings),
- * or a notifier that cannot be inserted take the locked path.
+ * or a notifier that cannot be inserted take the locked path. A range of
+ * the importing task's own mm whose sources need the mmap lock only for
+ * read is imported on the locked path there and then, under the read lock
+ * its check was made under, so it is checked once; one that needs the
+ * write lock takes the locked path from the start.
  *
  * Locking. The locked path walks the VMAs with the mmap lock held from the
  * first check to the last reference, so the checks hold for the import: for
@@ -843,6 +847,38 @@ static struct framevec *framevec_alloc(struct mm_struct *mm, unsigned long start
 	return fv;
 }
 
+/*
+ * The second half of the locked path, with the mmap lock held since
+ * framevec_check_range() counted @nr_segs and @nr_charge: take the
+ * references. Return the framevec or an ERR_PTR; the lock stays held.
+ */
+static struct framevec *framevec_import_checked(struct mm_struct *mm, unsigned long start,
+						unsigned long end, unsigned int flags,
+						framevec_revoke_fn revoke, void *priv,
+						unsigned long nr_segs, unsigned long nr_charge,
+						bool need_write)
+{
+	struct framevec *fv;
+	int ret;
+
+	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
+	if (!fv)
+		return ERR_PTR(-ENOMEM);
+	ret = framevec_charge(fv, nr_charge);
+	if (ret)
+		goto err_free;
+	ret = framevec_import_segs(fv, mm, end);
+	if (ret)
+		goto err_uncharge;
+	return fv;
+
+err_uncharge:
+	framevec_uncharge(fv);
+err_free:
+	framevec_free(fv);
+	return ERR_PTR(ret);
+}
+
 /* The import under the mmap lock, from the first check to the last reference */
 static struct framevec *framevec_import_locked(struct mm_struct *mm, unsigned long start,
 					       unsigned long end, unsigned int flags,
@@ -859,36 +895,21 @@ relock:
 		return ERR_PTR(ret);
 	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
 				   &nr_charge, &need_write, &unlocked);
-	if (ret)
+	if (ret) {
+		fv = ERR_PTR(ret);
 		goto out_unlock;
+	}
 	if (need_write && !write_lock) {
 		/* the VMAs may change while unlocked: check them all again */
 		framevec_mmap_unlock(mm, false);
 		write_lock = true;
 		goto relock;
 	}
-
-	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
-	if (!fv) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	ret = framevec_charge(fv, nr_charge);
-	if (ret)
-		goto err_free;
-	ret = framevec_import_segs(fv, mm, end);
-	if (ret)
-		goto err_uncharge;
-	framevec_mmap_unlock(mm, write_lock);
-	return fv;
-
-err_uncharge:
-	framevec_uncharge(fv);
-err_free:
-	framevec_free(fv);
+	fv = framevec_import_checked(mm, start, end, flags, revoke, priv, nr_segs,
+				     nr_charge, need_write);
 out_unlock:
 	framevec_mmap_unlock(mm, write_lock);
-	return ERR_PTR(ret);
+	return fv;
 }
 
 /*
@@ -957,8 +978,20 @@ static struct framevec *framevec_import_fast(struct mm_struct *mm, unsigned long
 		goto out_remove;
 	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
 				   &nr_charge, &need_write, &unlocked);
-	if (ret || !unlocked)
+	if (ret)
 		goto out_unlock;
+	if (!unlocked) {
+		/*
+		 * Checked under the read lock: what needs no more is imported
+		 * on the locked path now, under it (the watch only counts).
+		 */
+		fv = need_write ? NULL :
+		     framevec_import_checked(mm, start, end, flags, revoke, priv,
+					     nr_segs, nr_charge, false);
+		mmap_read_unlock(mm);
+		mmu_interval_notifier_remove(&watch.mni);
+		return fv;
+	}
 	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
 	if (!fv) {
 		ret = -ENOMEM;
