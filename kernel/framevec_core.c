@@ -300,8 +300,6 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 		       bool can_revoke, struct framevec_verdict *v)
 {
 	unsigned int i;
-	bool decrypted;
-	u8 cache;
 	int ret;
 
 	mmap_assert_locked(vma->vm_mm);
@@ -319,7 +317,7 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 	if ((flags & FRAMEVEC_WRITE) && framevec_file_write_sealed(vma->vm_file))
 		return v->err = fv_refuse(&v->why, -EPERM,
 			"is a memfd sealed against writes (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE); import it without the write flag");
-	if (framevec_vma_cache(vma, &cache, &decrypted))
+	if (framevec_vma_cache(vma, &v->cache, &v->decrypted))
 		return v->err = fv_refuse(&v->why, -EOPNOTSUPP,
 			"is mapped with a cache attribute framevec cannot reproduce (not write-back, write-combine, uncached or device); import a buffer mapped with one of those");
 
@@ -340,59 +338,79 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 		"is VM_IO/VM_PFNMAP memory that no source holds a reference on; export it as a dma-buf, map it with framevec's iomem helper, or import it in-kernel with a revoke callback");
 }
 
-/* Choose the source for one VMA piece; log one line on refusal. */
-static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, unsigned int flags, bool can_revoke,
-				const struct framevec_source_ops **ops)
+/*
+ * Choose the source for @seg, the piece [@start, @end) of @vma, and record
+ * what the VMA says about it; log one line on refusal.
+ */
+static int framevec_setup_seg(struct framevec *fv, struct framevec_seg *seg,
+			      struct vm_area_struct *vma, unsigned long start,
+			      unsigned long end)
 {
 	struct framevec_verdict v;
 
-	if (framevec_judge_vma(vma, flags, can_revoke, &v)) {
+	if (framevec_judge_vma(vma, fv->flags, !!fv->revoke, &v)) {
 		fv_user_err("range %#lx-%#lx %s (error %d)", start, end, v.why, v.err);
 		return v.err;
 	}
-	*ops = v.ops;
+	seg->ops = v.ops;
+	seg->cache = v.cache;
+	seg->decrypted = v.decrypted;
+	seg->start = start;
+	seg->end = end;
 	return 0;
 }
 
+/* The number of VMA pieces of [@start, @end), up to the first hole */
+static unsigned long framevec_count_pieces(struct mm_struct *mm, unsigned long start,
+					   unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long n = 0;
+
+	mmap_assert_locked(mm);
+	for (; start < end && (vma = vma_lookup(mm, start)); start = vma->vm_end)
+		n++;
+	return n;
+}
+
 /*
- * First pass, with the mmap lock held and no reference taken: every byte of
- * [start, end) must be mapped and taken by a source. Counts the segments and
- * the pages that will be charged to RLIMIT_MEMLOCK; *@unlocked tells whether
- * every source can take its piece without the lock (see "Fast path").
+ * With the mmap lock held since framevec_count_pieces() counted
+ * @fv->nr_segs, and no reference taken: every byte of [@fv->start, @end)
+ * must be mapped and taken by a source, which each segment records (one
+ * judgement per VMA piece). Counts the pages that will be charged to
+ * RLIMIT_MEMLOCK; *@unlocked tells whether every source can take its piece
+ * without the lock (see "Fast path").
  */
-static int framevec_check_range(struct mm_struct *mm, unsigned long start,
-				unsigned long end, unsigned int flags, bool can_revoke,
-				unsigned long *nr_segs, unsigned long *nr_charge,
+static int framevec_check_range(struct framevec *fv, struct mm_struct *mm,
+				unsigned long end, unsigned long *nr_charge,
 				bool *need_write, bool *unlocked)
 {
-	const struct framevec_source_ops *ops;
-	unsigned long addr = start, piece_end;
+	unsigned long addr = fv->start, i;
 	struct vm_area_struct *vma;
 	int ret;
 
 	mmap_assert_locked(mm);
-	*nr_segs = 0;
 	*nr_charge = 0;
 	*need_write = false;
 	*unlocked = true;
-	while (addr < end) {
+	for (i = 0; addr < end; i++) {
 		vma = vma_lookup(mm, addr);
 		if (!vma) {
 			fv_user_err("no mapping at %#lx inside the imported range; import only mapped memory",
 				    addr);
 			return -EFAULT;
 		}
-		piece_end = min(end, vma->vm_end);
-		ret = framevec_pick_source(vma, addr, piece_end, flags, can_revoke, &ops);
+		/* counted under the same lock */
+		if (WARN_ON_ONCE(i >= fv->nr_segs))
+			return -EFAULT;
+		ret = framevec_setup_seg(fv, &fv->segs[i], vma, addr, min(end, vma->vm_end));
 		if (ret)
 			return ret;
-		(*nr_segs)++;
-		*need_write |= ops->needs_mmap_write;
-		*unlocked &= !!ops->import_unlocked;
-		if (ops->pins_pages)
-			*nr_charge += (piece_end - addr) >> PAGE_SHIFT;
-		addr = piece_end;
+		*need_write |= fv->segs[i].ops->needs_mmap_write;
+		*unlocked &= !!fv->segs[i].ops->import_unlocked;
+		if (fv->segs[i].ops->pins_pages)
+			*nr_charge += (fv->segs[i].end - addr) >> PAGE_SHIFT;
+		addr = fv->segs[i].end;
 	}
 	return 0;
 }
@@ -698,27 +716,6 @@ static void framevec_release_segs(struct framevec *fv, unsigned long nr)
 	}
 }
 
-/*
- * Under the mmap lock: have @seg, the piece [@addr, @end) of @vma, taken by
- * its source and record what the VMA says about it. Its runs start here.
- */
-static int framevec_setup_seg(struct framevec *fv, struct framevec_seg *seg,
-			      struct vm_area_struct *vma, unsigned long addr,
-			      unsigned long end)
-{
-	int ret;
-
-	ret = framevec_pick_source(vma, addr, end, fv->flags, !!fv->revoke, &seg->ops);
-	if (ret)
-		return ret;
-	/* judged above: the owner's attribute is one we reproduce */
-	framevec_vma_cache(vma, &seg->cache, &seg->decrypted);
-	seg->start = addr;
-	seg->end = end;
-	seg->first_run = fv->nr_runs;
-	return 0;
-}
-
 /* @seg holds its references: account for it in @fv */
 static void framevec_seg_imported(struct framevec *fv, struct framevec_seg *seg)
 {
@@ -730,29 +727,25 @@ static void framevec_seg_imported(struct framevec *fv, struct framevec_seg *seg)
 }
 
 /* Second pass: take the references, segment by segment. */
-static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
-				unsigned long end)
+static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm)
 {
-	unsigned long addr = fv->start, i;
 	struct vm_area_struct *vma;
+	unsigned long i;
 	int ret;
 
 	mmap_assert_locked(mm);
 	for (i = 0; i < fv->nr_segs; i++) {
 		struct framevec_seg *seg = &fv->segs[i];
 
-		/* framevec_check_range() saw every piece under the same lock */
-		vma = vma_lookup(mm, addr);
-		ret = framevec_setup_seg(fv, seg, vma, addr, min(end, vma->vm_end));
-		if (ret)
-			goto err_release_segs;
+		/* framevec_check_range() judged every piece under the same lock */
+		vma = vma_lookup(mm, seg->start);
+		seg->first_run = fv->nr_runs;
 		ret = seg->ops->import(fv, seg, vma, seg->start, seg->end);
 		if (ret) {
 			fv->nr_runs = seg->first_run;
 			goto err_release_segs;
 		}
 		framevec_seg_imported(fv, seg);
-		addr = seg->end;
 	}
 	return 0;
 
@@ -821,8 +814,7 @@ static void framevec_free(struct framevec *fv)
 /* A framevec of @nr_segs segments, with nothing imported yet */
 static struct framevec *framevec_alloc(struct mm_struct *mm, unsigned long start,
 				       unsigned long nr_segs, unsigned int flags,
-				       framevec_revoke_fn revoke, void *priv,
-				       bool need_write)
+				       framevec_revoke_fn revoke, void *priv)
 {
 	struct framevec *fv;
 
@@ -838,36 +830,55 @@ static struct framevec *framevec_alloc(struct mm_struct *mm, unsigned long start
 	fv->revoke_priv = priv;
 	mutex_init(&fv->lock);
 	mutex_init(&fv->revoke_lock);
-	if (need_write)
-		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
-	else if (flags & FRAMEVEC_ASYNC_REVOKE)
-		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
 	INIT_LIST_HEAD(&fv->maps);
 	atomic_set(&fv->nr_maps, 0);
 	return fv;
 }
 
 /*
- * The second half of the locked path, with the mmap lock held since
- * framevec_check_range() counted @nr_segs and @nr_charge: take the
- * references. Return the framevec or an ERR_PTR; the lock stays held.
+ * First pass, with the mmap lock held: a framevec of one segment per VMA
+ * piece of [@start, @end), each judged by framevec_check_range(), nothing
+ * imported or charged yet. Return it or an ERR_PTR.
  */
-static struct framevec *framevec_import_checked(struct mm_struct *mm, unsigned long start,
-						unsigned long end, unsigned int flags,
-						framevec_revoke_fn revoke, void *priv,
-						unsigned long nr_segs, unsigned long nr_charge,
-						bool need_write)
+static struct framevec *framevec_alloc_checked(struct mm_struct *mm, unsigned long start,
+					       unsigned long end, unsigned int flags,
+					       framevec_revoke_fn revoke, void *priv,
+					       unsigned long *nr_charge, bool *need_write,
+					       bool *unlocked)
 {
 	struct framevec *fv;
 	int ret;
 
-	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
+	fv = framevec_alloc(mm, start, framevec_count_pieces(mm, start, end), flags,
+			    revoke, priv);
 	if (!fv)
 		return ERR_PTR(-ENOMEM);
+	ret = framevec_check_range(fv, mm, end, nr_charge, need_write, unlocked);
+	if (ret) {
+		framevec_free(fv);
+		return ERR_PTR(ret);
+	}
+	if (*need_write)
+		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
+	else if (flags & FRAMEVEC_ASYNC_REVOKE)
+		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
+	return fv;
+}
+
+/*
+ * The second half of the locked path, with the mmap lock held since
+ * framevec_alloc_checked() made @fv: charge and take the references.
+ * Return @fv, or an ERR_PTR with @fv freed; the lock stays held.
+ */
+static struct framevec *framevec_import_checked(struct framevec *fv, struct mm_struct *mm,
+						unsigned long nr_charge)
+{
+	int ret;
+
 	ret = framevec_charge(fv, nr_charge);
 	if (ret)
 		goto err_free;
-	ret = framevec_import_segs(fv, mm, end);
+	ret = framevec_import_segs(fv, mm);
 	if (ret)
 		goto err_uncharge;
 	return fv;
@@ -884,8 +895,8 @@ static struct framevec *framevec_import_locked(struct mm_struct *mm, unsigned lo
 					       unsigned long end, unsigned int flags,
 					       framevec_revoke_fn revoke, void *priv)
 {
-	unsigned long nr_segs, nr_charge;
 	bool write_lock = false, need_write, unlocked;
+	unsigned long nr_charge;
 	struct framevec *fv;
 	int ret;
 
@@ -893,20 +904,18 @@ relock:
 	ret = framevec_mmap_lock(mm, write_lock);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
-				   &nr_charge, &need_write, &unlocked);
-	if (ret) {
-		fv = ERR_PTR(ret);
+	fv = framevec_alloc_checked(mm, start, end, flags, revoke, priv, &nr_charge,
+				    &need_write, &unlocked);
+	if (IS_ERR(fv))
 		goto out_unlock;
-	}
 	if (need_write && !write_lock) {
 		/* the VMAs may change while unlocked: check them all again */
 		framevec_mmap_unlock(mm, false);
+		framevec_free(fv);
 		write_lock = true;
 		goto relock;
 	}
-	fv = framevec_import_checked(mm, start, end, flags, revoke, priv, nr_segs,
-				     nr_charge, need_write);
+	fv = framevec_import_checked(fv, mm, nr_charge);
 out_unlock:
 	framevec_mmap_unlock(mm, write_lock);
 	return fv;
@@ -959,10 +968,9 @@ static struct framevec *framevec_import_fast(struct mm_struct *mm, unsigned long
 					     unsigned long end, unsigned int flags,
 					     framevec_revoke_fn revoke, void *priv)
 {
-	unsigned long nr_segs, nr_charge, addr, seq, i;
 	bool need_write, unlocked, changed;
+	unsigned long nr_charge, seq, i;
 	struct framevec_watch watch;
-	struct vm_area_struct *vma;
 	struct framevec *fv;
 	int ret;
 
@@ -974,43 +982,36 @@ static struct framevec *framevec_import_fast(struct mm_struct *mm, unsigned long
 	seq = mmu_interval_read_begin(&watch.mni);
 
 	ret = mmap_read_lock_killable(mm);
-	if (ret)
+	if (ret) {
+		fv = ERR_PTR(ret);
 		goto out_remove;
-	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
-				   &nr_charge, &need_write, &unlocked);
-	if (ret)
+	}
+	fv = framevec_alloc_checked(mm, start, end, flags, revoke, priv, &nr_charge,
+				    &need_write, &unlocked);
+	if (IS_ERR(fv))
 		goto out_unlock;
 	if (!unlocked) {
 		/*
 		 * Checked under the read lock: what needs no more is imported
 		 * on the locked path now, under it (the watch only counts).
 		 */
-		fv = need_write ? NULL :
-		     framevec_import_checked(mm, start, end, flags, revoke, priv,
-					     nr_segs, nr_charge, false);
-		mmap_read_unlock(mm);
-		mmu_interval_notifier_remove(&watch.mni);
-		return fv;
-	}
-	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
-	if (!fv) {
-		ret = -ENOMEM;
+		if (need_write) {
+			framevec_free(fv);
+			fv = NULL;
+		} else {
+			fv = framevec_import_checked(fv, mm, nr_charge);
+		}
 		goto out_unlock;
 	}
 	ret = framevec_charge(fv, nr_charge);
-	if (ret)
-		goto err_free;
-	for (i = 0, addr = start; i < nr_segs; i++) {
-		/* framevec_check_range() saw every piece under the same lock */
-		vma = vma_lookup(mm, addr);
-		ret = framevec_setup_seg(fv, &fv->segs[i], vma, addr, min(end, vma->vm_end));
-		if (ret)
-			goto err_uncharge;
-		addr = fv->segs[i].end;
+	if (ret) {
+		framevec_free(fv);
+		fv = ERR_PTR(ret);
+		goto out_unlock;
 	}
 	mmap_read_unlock(mm);
 
-	for (i = 0; i < nr_segs; i++) {
+	for (i = 0; i < fv->nr_segs; i++) {
 		struct framevec_seg *seg = &fv->segs[i];
 
 		seg->first_run = fv->nr_runs;
@@ -1039,15 +1040,11 @@ err_release_segs:
 	atomic64_inc(&framevec_stats.fast_retries);
 	return NULL;
 
-err_uncharge:
-	framevec_uncharge(fv);
-err_free:
-	framevec_free(fv);
 out_unlock:
 	mmap_read_unlock(mm);
 out_remove:
 	mmu_interval_notifier_remove(&watch.mni);
-	return ret ? ERR_PTR(ret) : NULL;
+	return fv;
 }
 
 /**
