@@ -558,8 +558,11 @@ struct framevec_pfn_walk {
 	u64 runs[FRAMEVEC_WALK_RUNS];
 };
 
-/* Add the pfn mapped at @w->next; false if it needs a run and none is left */
-static bool framevec_walk_add(struct framevec_pfn_walk *w, unsigned long pfn)
+/*
+ * Add the pfn mapped at @w->next; false if it needs a run and none is
+ * left. Inline: it runs for every PTE.
+ */
+static inline bool framevec_walk_add(struct framevec_pfn_walk *w, unsigned long pfn)
 {
 	BUILD_BUG_ON(FRAMEVEC_WALK_PAGES > FRAMEVEC_RUN_MAX_PAGES);
 	if (w->nr_runs && pfn == w->next_pfn)
