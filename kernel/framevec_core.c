@@ -44,12 +44,10 @@
  * Accounting. Pinned pages (sources with @pins_pages) are charged to the
  * importing user's user_struct->locked_vm against the importing task's
  * RLIMIT_MEMLOCK, as iommufd's IOPT_PAGES_ACCOUNT_USER and io_uring do, so
- * that fd passing, exec and fork cannot multiply the limit. CAP_IPC_LOCK
- * lets the charge exceed the limit; it is asked only then, as mlock() and
- * SHM_LOCK ask it (so a privileged import is charged like any other, and
- * only an import that needs the privilege uses it). They also show in the
- * mm's pinned_vm (VmPin), for information only. The charge belongs to the
- * framevec and is returned by framevec_release(), whoever calls it.
+ * that fd passing, exec and fork cannot multiply the limit; CAP_IPC_LOCK
+ * skips the charge. They also show in the mm's pinned_vm (VmPin), for
+ * information only. The charge belongs to the framevec and is returned by
+ * framevec_release(), whoever calls it.
  *
  * Revocation. Sources whose owner can take the memory back (iomem: the
  * exporting driver; revocable: an MMU notifier) call framevec_revoke(),
@@ -419,42 +417,35 @@ static int framevec_check_range(struct framevec *fv, struct mm_struct *mm,
 
 /*
  * Charge @nr_pages pinned pages (see "Accounting" at the top): to the
- * current user's locked_vm under the current task's RLIMIT_MEMLOCK, beyond
- * it only with CAP_IPC_LOCK, and to @fv->mm's pinned_vm for VmPin.
+ * current user's locked_vm under the current task's RLIMIT_MEMLOCK unless
+ * it has CAP_IPC_LOCK, and to @fv->mm's pinned_vm for VmPin.
  */
 static int framevec_charge(struct framevec *fv, unsigned long nr_pages)
 {
 	unsigned long limit, cur, new;
 	struct user_struct *user;
-	bool privileged = false;
 
 	if (!nr_pages)
 		return 0;
 	if (framevec_should_fail())
 		return -ENOMEM;
-	user = get_uid(current_user());
-	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	cur = atomic_long_read(&user->locked_vm);
-	do {
-		if (check_add_overflow(cur, nr_pages, &new))
-			goto err_put_user;
-		if (new > limit && !privileged) {
-			/* capable() only when it decides: it logs its use */
-			if (!capable(CAP_IPC_LOCK))
-				goto err_put_user;
-			privileged = true;
-		}
-	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
-	fv->user = user;
+	if (!capable(CAP_IPC_LOCK)) {
+		user = get_uid(current_user());
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&user->locked_vm);
+		do {
+			if (check_add_overflow(cur, nr_pages, &new) || new > limit) {
+				free_uid(user);
+				fv_user_err("import of %lu pages exceeds RLIMIT_MEMLOCK (%lu pages, %lu locked by this user); raise ulimit -l or grant CAP_IPC_LOCK",
+					    nr_pages, limit, cur);
+				return -ENOMEM;
+			}
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+		fv->user = user;
+	}
 	atomic64_add(nr_pages, &fv->mm->pinned_vm);
 	fv->nr_charged = nr_pages;
 	return 0;
-
-err_put_user:
-	free_uid(user);
-	fv_user_err("import of %lu pages exceeds RLIMIT_MEMLOCK (%lu pages, %lu locked by this user); raise ulimit -l or grant CAP_IPC_LOCK",
-		    nr_pages, limit, cur);
-	return -ENOMEM;
 }
 
 static void framevec_uncharge(struct framevec *fv)
@@ -462,9 +453,11 @@ static void framevec_uncharge(struct framevec *fv)
 	if (!fv->nr_charged)
 		return;
 	atomic64_sub(fv->nr_charged, &fv->mm->pinned_vm);
-	atomic_long_sub(fv->nr_charged, &fv->user->locked_vm);
-	free_uid(fv->user);
-	fv->user = NULL;
+	if (fv->user) {
+		atomic_long_sub(fv->nr_charged, &fv->user->locked_vm);
+		free_uid(fv->user);
+		fv->user = NULL;
+	}
 	fv->nr_charged = 0;
 }
 
@@ -1129,8 +1122,7 @@ struct framevec *__framevec_import(struct mm_struct *mm, unsigned long start,
  * User input and every VMA are checked before the first reference is taken.
  * Without FRAMEVEC_WRITE, nothing framevec hands out writes the memory (see
  * "Write rule" in framevec_core.c). Pinned pages are charged to the current
- * user's RLIMIT_MEMLOCK, which only a current task with CAP_IPC_LOCK may
- * exceed.
+ * user's RLIMIT_MEMLOCK unless the current task has CAP_IPC_LOCK.
  *
  * Context: process context, may sleep; takes the mmap lock of @mm for read,
  * or for write if the range has VM_PFNMAP memory only a notifier can watch.

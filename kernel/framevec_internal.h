@@ -168,7 +168,7 @@ struct framevec_mapping {
  * @node: entry in the list of live framevecs (debugfs), under fv_list_lock
  * @id: number for debugfs, unique while the module is loaded
  * @mm: the imported mm, mmgrab()ed: its pinned_vm shows the pinned pages
- * @user: the user charged for the pinned pages, or NULL if none are
+ * @user: the user charged for the pinned pages, or NULL (CAP_IPC_LOCK)
  * @flags: FRAMEVEC_* import flags
  * @start: first imported user address
  * @nr_pages: total pages imported
