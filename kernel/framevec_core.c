@@ -92,7 +92,11 @@
  *     fired before the pin ended, the pins are dropped and the import starts
  *     again on the locked path, which cannot race.
  * Another mm, a range with any other source (VM_PFNMAP, dma-buf mappings),
- * or a notifier that cannot be inserted take the locked path.
+ * or a notifier that cannot be inserted take the locked path. A range of
+ * the importing task's own mm whose sources need the mmap lock only for
+ * read is imported on the locked path there and then, under the read lock
+ * its check was made under, so it is checked once; one that needs the
+ * write lock takes the locked path from the start.
  *
  * Locking. The locked path walks the VMAs with the mmap lock held from the
  * first check to the last reference, so the checks hold for the import: for
@@ -146,12 +150,17 @@
 
 #include "framevec_internal.h"
 
-/* Sources in the order they are asked; the first that takes a VMA wins. */
+/*
+ * Sources in the order they are asked; the first that takes a VMA wins. The
+ * dma-buf source comes before vb2 (a vb2 buffer mmapped through its dma-buf
+ * has vb2's vm_ops on a dma-buf file); iomem, one pointer comparison, before
+ * vb2, whose check looks its vm_ops up in the symbol tables (symbol_get()).
+ */
 static const struct framevec_source_ops *const framevec_sources[] = {
 	&framevec_pages_source,
 	&framevec_dmabuf_source,
-	&framevec_vb2_source,
 	&framevec_iomem_source,
+	&framevec_vb2_source,
 	&framevec_revocable_source,	/* last: any VM_PFNMAP nobody else took */
 };
 
@@ -291,8 +300,6 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 		       bool can_revoke, struct framevec_verdict *v)
 {
 	unsigned int i;
-	bool decrypted;
-	u8 cache;
 	int ret;
 
 	mmap_assert_locked(vma->vm_mm);
@@ -310,7 +317,7 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 	if ((flags & FRAMEVEC_WRITE) && framevec_file_write_sealed(vma->vm_file))
 		return v->err = fv_refuse(&v->why, -EPERM,
 			"is a memfd sealed against writes (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE); import it without the write flag");
-	if (framevec_vma_cache(vma, &cache, &decrypted))
+	if (framevec_vma_cache(vma, &v->cache, &v->decrypted))
 		return v->err = fv_refuse(&v->why, -EOPNOTSUPP,
 			"is mapped with a cache attribute framevec cannot reproduce (not write-back, write-combine, uncached or device); import a buffer mapped with one of those");
 
@@ -331,59 +338,79 @@ int framevec_judge_vma(struct vm_area_struct *vma, unsigned int flags,
 		"is VM_IO/VM_PFNMAP memory that no source holds a reference on; export it as a dma-buf, map it with framevec's iomem helper, or import it in-kernel with a revoke callback");
 }
 
-/* Choose the source for one VMA piece; log one line on refusal. */
-static int framevec_pick_source(struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, unsigned int flags, bool can_revoke,
-				const struct framevec_source_ops **ops)
+/*
+ * Choose the source for @seg, the piece [@start, @end) of @vma, and record
+ * what the VMA says about it; log one line on refusal.
+ */
+static int framevec_setup_seg(struct framevec *fv, struct framevec_seg *seg,
+			      struct vm_area_struct *vma, unsigned long start,
+			      unsigned long end)
 {
 	struct framevec_verdict v;
 
-	if (framevec_judge_vma(vma, flags, can_revoke, &v)) {
+	if (framevec_judge_vma(vma, fv->flags, !!fv->revoke, &v)) {
 		fv_user_err("range %#lx-%#lx %s (error %d)", start, end, v.why, v.err);
 		return v.err;
 	}
-	*ops = v.ops;
+	seg->ops = v.ops;
+	seg->cache = v.cache;
+	seg->decrypted = v.decrypted;
+	seg->start = start;
+	seg->end = end;
 	return 0;
 }
 
+/* The number of VMA pieces of [@start, @end), up to the first hole */
+static unsigned long framevec_count_pieces(struct mm_struct *mm, unsigned long start,
+					   unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long n = 0;
+
+	mmap_assert_locked(mm);
+	for (; start < end && (vma = vma_lookup(mm, start)); start = vma->vm_end)
+		n++;
+	return n;
+}
+
 /*
- * First pass, with the mmap lock held and no reference taken: every byte of
- * [start, end) must be mapped and taken by a source. Counts the segments and
- * the pages that will be charged to RLIMIT_MEMLOCK; *@unlocked tells whether
- * every source can take its piece without the lock (see "Fast path").
+ * With the mmap lock held since framevec_count_pieces() counted
+ * @fv->nr_segs, and no reference taken: every byte of [@fv->start, @end)
+ * must be mapped and taken by a source, which each segment records (one
+ * judgement per VMA piece). Counts the pages that will be charged to
+ * RLIMIT_MEMLOCK; *@unlocked tells whether every source can take its piece
+ * without the lock (see "Fast path").
  */
-static int framevec_check_range(struct mm_struct *mm, unsigned long start,
-				unsigned long end, unsigned int flags, bool can_revoke,
-				unsigned long *nr_segs, unsigned long *nr_charge,
+static int framevec_check_range(struct framevec *fv, struct mm_struct *mm,
+				unsigned long end, unsigned long *nr_charge,
 				bool *need_write, bool *unlocked)
 {
-	const struct framevec_source_ops *ops;
-	unsigned long addr = start, piece_end;
+	unsigned long addr = fv->start, i;
 	struct vm_area_struct *vma;
 	int ret;
 
 	mmap_assert_locked(mm);
-	*nr_segs = 0;
 	*nr_charge = 0;
 	*need_write = false;
 	*unlocked = true;
-	while (addr < end) {
+	for (i = 0; addr < end; i++) {
 		vma = vma_lookup(mm, addr);
 		if (!vma) {
 			fv_user_err("no mapping at %#lx inside the imported range; import only mapped memory",
 				    addr);
 			return -EFAULT;
 		}
-		piece_end = min(end, vma->vm_end);
-		ret = framevec_pick_source(vma, addr, piece_end, flags, can_revoke, &ops);
+		/* counted under the same lock */
+		if (WARN_ON_ONCE(i >= fv->nr_segs))
+			return -EFAULT;
+		ret = framevec_setup_seg(fv, &fv->segs[i], vma, addr, min(end, vma->vm_end));
 		if (ret)
 			return ret;
-		(*nr_segs)++;
-		*need_write |= ops->needs_mmap_write;
-		*unlocked &= !!ops->import_unlocked;
-		if (ops->pins_pages)
-			*nr_charge += (piece_end - addr) >> PAGE_SHIFT;
-		addr = piece_end;
+		*need_write |= fv->segs[i].ops->needs_mmap_write;
+		*unlocked &= !!fv->segs[i].ops->import_unlocked;
+		if (fv->segs[i].ops->pins_pages)
+			*nr_charge += (fv->segs[i].end - addr) >> PAGE_SHIFT;
+		addr = fv->segs[i].end;
 	}
 	return 0;
 }
@@ -514,59 +541,87 @@ static int framevec_follow_pfn(struct vm_area_struct *vma, unsigned long addr,
 	return 0;
 }
 
-/* PFNs read per walk of the page table: one page of them */
-#define FRAMEVEC_PFN_BATCH	(PAGE_SIZE / sizeof(unsigned long))
+/*
+ * One read of the page table: at most FRAMEVEC_WALK_PAGES PTEs, gathered
+ * on the stack as at most FRAMEVEC_WALK_RUNS runs of contiguous pfns
+ * (packed as framevec->runs), so that a PTE costs a comparison and an
+ * increment, and nothing is allocated.
+ */
+#define FRAMEVEC_WALK_PAGES	(16 * PTRS_PER_PTE)
+#define FRAMEVEC_WALK_RUNS	32
 
-/* The PTEs of one batch, in address order, up to the first hole */
-struct framevec_pte_walk {
+/* The PTEs of one walk, in address order, up to the first hole */
+struct framevec_pfn_walk {
 	unsigned long next;	/* the address the next PTE must map */
-	unsigned long nr;	/* pfns read */
-	unsigned long *pfns;
+	unsigned long next_pfn;	/* the pfn that extends the last run */
+	unsigned int nr_runs;
+	u64 runs[FRAMEVEC_WALK_RUNS];
 };
+
+/*
+ * Add the pfn mapped at @w->next; false if it needs a run and none is
+ * left. Inline: it runs for every PTE.
+ */
+static inline bool framevec_walk_add(struct framevec_pfn_walk *w, unsigned long pfn)
+{
+	BUILD_BUG_ON(FRAMEVEC_WALK_PAGES > FRAMEVEC_RUN_MAX_PAGES);
+	if (w->nr_runs && pfn == w->next_pfn)
+		w->runs[w->nr_runs - 1]++;	/* nr_pages - 1 is in the low bits */
+	else if (w->nr_runs < FRAMEVEC_WALK_RUNS)
+		w->runs[w->nr_runs++] = (u64)pfn << FRAMEVEC_RUN_LEN_BITS;
+	else
+		return false;
+	w->next_pfn = pfn + 1;
+	w->next += PAGE_SIZE;
+	return true;
+}
 
 /* apply_to_existing_page_range() callback, under the PTE lock */
 static int framevec_pte_pfn(pte_t *ptep, unsigned long addr, void *data)
 {
-	struct framevec_pte_walk *w = data;
+	struct framevec_pfn_walk *w = data;
 	pte_t pte = ptep_get(ptep);
 
 	/* it skips empty PTEs: an address out of turn follows a hole */
 	if (addr != w->next || !pte_present(pte))
 		return -ENOENT;
-	w->pfns[w->nr++] = pte_pfn(pte);
-	w->next += PAGE_SIZE;
-	return 0;
+	return framevec_walk_add(w, pte_pfn(pte)) ? 0 : -ENOSPC;
 }
 
 /*
- * Read the pfns of [@addr, @end) of @vma into @w->pfns, at most
- * FRAMEVEC_PFN_BATCH, up to the first that is not mapped. A VMA without a
- * huge_fault handler maps only PTEs (remap_pfn_range(), vmf_insert_pfn()):
- * read them with one walk and one PTE lock per page table. Otherwise a PMD
- * or PUD leaf may map it, which apply_to_existing_page_range() does not
- * take, and follow_pfnmap_args does not say how large the leaf is: read
- * the pfns one by one. A first page that is not mapped is faulted in
- * through the mapping's own fault handler. Return 0 with @w->nr > 0, or
- * -EFAULT.
+ * Read the pfns of [@addr, @end) of @vma into @w, up to the first that is
+ * not mapped or until @w is full; @w->next is where the next read starts.
+ * A VMA without a huge_fault handler maps only PTEs (remap_pfn_range(),
+ * vmf_insert_pfn()): read them with one walk and one PTE lock per page
+ * table. Otherwise a PMD or PUD leaf may map it, which
+ * apply_to_existing_page_range() does not take, and follow_pfnmap_args
+ * does not say how large the leaf is: read the pfns one by one. A first
+ * page that is not mapped is faulted in through the mapping's own fault
+ * handler. Return 0 with at least one pfn read, or -EFAULT.
  */
 static int framevec_read_pfns(struct vm_area_struct *vma, unsigned long addr,
-			      unsigned long end, struct framevec_pte_walk *w)
+			      unsigned long end, struct framevec_pfn_walk *w)
 {
-	unsigned long n = min((end - addr) >> PAGE_SHIFT, FRAMEVEC_PFN_BATCH);
+	unsigned long stop = addr + (min((end - addr) >> PAGE_SHIFT,
+					 FRAMEVEC_WALK_PAGES) << PAGE_SHIFT);
+	unsigned long pfn;
 
 	w->next = addr;
-	w->nr = 0;
+	w->nr_runs = 0;
 	if (!vma->vm_ops || !vma->vm_ops->huge_fault) {
 		/* stops at a hole: what it read up to there is good */
-		apply_to_existing_page_range(vma->vm_mm, addr, n << PAGE_SHIFT,
+		apply_to_existing_page_range(vma->vm_mm, addr, stop - addr,
 					     framevec_pte_pfn, w);
-		if (w->nr)
+		if (w->next != addr)
 			return 0;
-		n = 1;	/* the hole: fault it in, then walk on from there */
+		stop = addr + PAGE_SIZE;	/* the hole: fault it in, then walk on */
 	}
-	for (; w->nr < n; w->nr++)
-		if (framevec_follow_pfn(vma, addr + (w->nr << PAGE_SHIFT), &w->pfns[w->nr]))
-			return w->nr ? 0 : -EFAULT;
+	while (w->next < stop) {
+		if (framevec_follow_pfn(vma, w->next, &pfn))
+			return w->next != addr ? 0 : -EFAULT;
+		if (!framevec_walk_add(w, pfn))
+			break;
+	}
 	return 0;
 }
 
@@ -603,11 +658,12 @@ static int framevec_pfns_are_ram(unsigned long pfn, unsigned long nr)
  * @end: end address (exclusive)
  * @what: what the mapping is, for the log line ("videobuf2 buffer", ...)
  *
- * Reads the page table, a page table at a time where the mapping has only
- * PTEs, else with follow_pfnmap_start() page by page (see
- * framevec_read_pfns()), faulting in a page that is not mapped yet through
- * the mapping's own fault handler. Each physically contiguous stretch is
- * added as one run and classified RAM or MMIO once. The caller must already
+ * Reads the page table, with one walk over up to FRAMEVEC_WALK_PAGES
+ * (one PTE lock per page table) where the mapping has only PTEs, else with
+ * follow_pfnmap_start() page by page (see framevec_read_pfns()), faulting
+ * in a page that is not mapped yet through the mapping's own fault handler.
+ * Allocates nothing but runs. Each physically contiguous stretch is added
+ * as one run and classified RAM or MMIO once. The caller must already
  * hold what keeps these pfns alive (a reference on their owner, or an MMU
  * interval notifier whose sequence it checks afterwards): the pfns are
  * never used without one. Sets @seg->mem_type from the first pfn.
@@ -620,41 +676,36 @@ int framevec_add_pfnmap(struct framevec *fv, struct framevec_seg *seg,
 			struct vm_area_struct *vma, unsigned long start,
 			unsigned long end, const char *what)
 {
-	struct framevec_pte_walk w;
-	unsigned long addr, i, n;
-	int ram, ret = 0;
+	unsigned long addr, va, pfn, n;
+	struct framevec_pfn_walk w;
+	unsigned int i;
+	int ram, ret;
 
 	mmap_assert_locked(vma->vm_mm);
-	w.pfns = (unsigned long *)__get_free_page(GFP_KERNEL);
-	if (!w.pfns)
-		return -ENOMEM;
-	for (addr = start; addr < end; addr += w.nr << PAGE_SHIFT) {
+	for (addr = start; addr < end; addr = w.next) {
 		if (framevec_read_pfns(vma, addr, end, &w)) {
 			fv_user_err("%s at %#lx is not mapped and cannot be faulted in; import only what the buffer maps",
 				    what, addr);
-			ret = -EFAULT;
-			break;
+			return -EFAULT;
 		}
-		for (i = 0; i < w.nr; i += n) {
-			for (n = 1; i + n < w.nr && w.pfns[i + n] == w.pfns[i] + n; n++)
-				;
-			ram = framevec_pfns_are_ram(w.pfns[i], n);
-			if (addr == start && i == 0 && ram >= 0) {
+		for (i = 0, va = addr; i < w.nr_runs; i++, va += n << PAGE_SHIFT) {
+			pfn = framevec_run_pfn(w.runs[i]);
+			n = framevec_run_pages(w.runs[i]);
+			ram = framevec_pfns_are_ram(pfn, n);
+			if (va == start && ram >= 0) {
 				seg->mem_type = ram ? FRAMEVEC_MEM_RAM : FRAMEVEC_MEM_MMIO;
 			} else if (ram != (seg->mem_type == FRAMEVEC_MEM_RAM)) {
 				fv_user_err("%s at %#lx mixes RAM and device memory; import the parts separately",
-					    what, addr + (i << PAGE_SHIFT));
-				ret = -EOPNOTSUPP;
-				goto out_free;
+					    what, va);
+				return -EOPNOTSUPP;
 			}
-			ret = framevec_add_pfns(fv, seg, w.pfns[i], n);
+			ret = framevec_add_pfns(fv, seg, pfn, n);
 			if (ret)
-				goto out_free;
+				return ret;
 		}
+		cond_resched();
 	}
-out_free:
-	free_page((unsigned long)w.pfns);
-	return ret;
+	return 0;
 }
 
 /* Release segments [0, nr) in reverse order: exactly the ones imported. */
@@ -668,27 +719,6 @@ static void framevec_release_segs(struct framevec *fv, unsigned long nr)
 	}
 }
 
-/*
- * Under the mmap lock: have @seg, the piece [@addr, @end) of @vma, taken by
- * its source and record what the VMA says about it. Its runs start here.
- */
-static int framevec_setup_seg(struct framevec *fv, struct framevec_seg *seg,
-			      struct vm_area_struct *vma, unsigned long addr,
-			      unsigned long end)
-{
-	int ret;
-
-	ret = framevec_pick_source(vma, addr, end, fv->flags, !!fv->revoke, &seg->ops);
-	if (ret)
-		return ret;
-	/* judged above: the owner's attribute is one we reproduce */
-	framevec_vma_cache(vma, &seg->cache, &seg->decrypted);
-	seg->start = addr;
-	seg->end = end;
-	seg->first_run = fv->nr_runs;
-	return 0;
-}
-
 /* @seg holds its references: account for it in @fv */
 static void framevec_seg_imported(struct framevec *fv, struct framevec_seg *seg)
 {
@@ -700,29 +730,25 @@ static void framevec_seg_imported(struct framevec *fv, struct framevec_seg *seg)
 }
 
 /* Second pass: take the references, segment by segment. */
-static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm,
-				unsigned long end)
+static int framevec_import_segs(struct framevec *fv, struct mm_struct *mm)
 {
-	unsigned long addr = fv->start, i;
 	struct vm_area_struct *vma;
+	unsigned long i;
 	int ret;
 
 	mmap_assert_locked(mm);
 	for (i = 0; i < fv->nr_segs; i++) {
 		struct framevec_seg *seg = &fv->segs[i];
 
-		/* framevec_check_range() saw every piece under the same lock */
-		vma = vma_lookup(mm, addr);
-		ret = framevec_setup_seg(fv, seg, vma, addr, min(end, vma->vm_end));
-		if (ret)
-			goto err_release_segs;
+		/* framevec_check_range() judged every piece under the same lock */
+		vma = vma_lookup(mm, seg->start);
+		seg->first_run = fv->nr_runs;
 		ret = seg->ops->import(fv, seg, vma, seg->start, seg->end);
 		if (ret) {
 			fv->nr_runs = seg->first_run;
 			goto err_release_segs;
 		}
 		framevec_seg_imported(fv, seg);
-		addr = seg->end;
 	}
 	return 0;
 
@@ -791,8 +817,7 @@ static void framevec_free(struct framevec *fv)
 /* A framevec of @nr_segs segments, with nothing imported yet */
 static struct framevec *framevec_alloc(struct mm_struct *mm, unsigned long start,
 				       unsigned long nr_segs, unsigned int flags,
-				       framevec_revoke_fn revoke, void *priv,
-				       bool need_write)
+				       framevec_revoke_fn revoke, void *priv)
 {
 	struct framevec *fv;
 
@@ -808,13 +833,64 @@ static struct framevec *framevec_alloc(struct mm_struct *mm, unsigned long start
 	fv->revoke_priv = priv;
 	mutex_init(&fv->lock);
 	mutex_init(&fv->revoke_lock);
-	if (need_write)
-		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
-	else if (flags & FRAMEVEC_ASYNC_REVOKE)
-		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
 	INIT_LIST_HEAD(&fv->maps);
 	atomic_set(&fv->nr_maps, 0);
 	return fv;
+}
+
+/*
+ * First pass, with the mmap lock held: a framevec of one segment per VMA
+ * piece of [@start, @end), each judged by framevec_check_range(), nothing
+ * imported or charged yet. Return it or an ERR_PTR.
+ */
+static struct framevec *framevec_alloc_checked(struct mm_struct *mm, unsigned long start,
+					       unsigned long end, unsigned int flags,
+					       framevec_revoke_fn revoke, void *priv,
+					       unsigned long *nr_charge, bool *need_write,
+					       bool *unlocked)
+{
+	struct framevec *fv;
+	int ret;
+
+	fv = framevec_alloc(mm, start, framevec_count_pieces(mm, start, end), flags,
+			    revoke, priv);
+	if (!fv)
+		return ERR_PTR(-ENOMEM);
+	ret = framevec_check_range(fv, mm, end, nr_charge, need_write, unlocked);
+	if (ret) {
+		framevec_free(fv);
+		return ERR_PTR(ret);
+	}
+	if (*need_write)
+		lockdep_set_class(&fv->revoke_lock, &framevec_notifier_revoke_key);
+	else if (flags & FRAMEVEC_ASYNC_REVOKE)
+		lockdep_set_class(&fv->revoke_lock, &framevec_async_revoke_key);
+	return fv;
+}
+
+/*
+ * The second half of the locked path, with the mmap lock held since
+ * framevec_alloc_checked() made @fv: charge and take the references.
+ * Return @fv, or an ERR_PTR with @fv freed; the lock stays held.
+ */
+static struct framevec *framevec_import_checked(struct framevec *fv, struct mm_struct *mm,
+						unsigned long nr_charge)
+{
+	int ret;
+
+	ret = framevec_charge(fv, nr_charge);
+	if (ret)
+		goto err_free;
+	ret = framevec_import_segs(fv, mm);
+	if (ret)
+		goto err_uncharge;
+	return fv;
+
+err_uncharge:
+	framevec_uncharge(fv);
+err_free:
+	framevec_free(fv);
+	return ERR_PTR(ret);
 }
 
 /* The import under the mmap lock, from the first check to the last reference */
@@ -822,8 +898,8 @@ static struct framevec *framevec_import_locked(struct mm_struct *mm, unsigned lo
 					       unsigned long end, unsigned int flags,
 					       framevec_revoke_fn revoke, void *priv)
 {
-	unsigned long nr_segs, nr_charge;
 	bool write_lock = false, need_write, unlocked;
+	unsigned long nr_charge;
 	struct framevec *fv;
 	int ret;
 
@@ -831,38 +907,21 @@ relock:
 	ret = framevec_mmap_lock(mm, write_lock);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
-				   &nr_charge, &need_write, &unlocked);
-	if (ret)
+	fv = framevec_alloc_checked(mm, start, end, flags, revoke, priv, &nr_charge,
+				    &need_write, &unlocked);
+	if (IS_ERR(fv))
 		goto out_unlock;
 	if (need_write && !write_lock) {
 		/* the VMAs may change while unlocked: check them all again */
 		framevec_mmap_unlock(mm, false);
+		framevec_free(fv);
 		write_lock = true;
 		goto relock;
 	}
-
-	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
-	if (!fv) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	ret = framevec_charge(fv, nr_charge);
-	if (ret)
-		goto err_free;
-	ret = framevec_import_segs(fv, mm, end);
-	if (ret)
-		goto err_uncharge;
-	framevec_mmap_unlock(mm, write_lock);
-	return fv;
-
-err_uncharge:
-	framevec_uncharge(fv);
-err_free:
-	framevec_free(fv);
+	fv = framevec_import_checked(fv, mm, nr_charge);
 out_unlock:
 	framevec_mmap_unlock(mm, write_lock);
-	return ERR_PTR(ret);
+	return fv;
 }
 
 /*
@@ -912,10 +971,9 @@ static struct framevec *framevec_import_fast(struct mm_struct *mm, unsigned long
 					     unsigned long end, unsigned int flags,
 					     framevec_revoke_fn revoke, void *priv)
 {
-	unsigned long nr_segs, nr_charge, addr, seq, i;
 	bool need_write, unlocked, changed;
+	unsigned long nr_charge, seq, i;
 	struct framevec_watch watch;
-	struct vm_area_struct *vma;
 	struct framevec *fv;
 	int ret;
 
@@ -927,31 +985,36 @@ static struct framevec *framevec_import_fast(struct mm_struct *mm, unsigned long
 	seq = mmu_interval_read_begin(&watch.mni);
 
 	ret = mmap_read_lock_killable(mm);
-	if (ret)
+	if (ret) {
+		fv = ERR_PTR(ret);
 		goto out_remove;
-	ret = framevec_check_range(mm, start, end, flags, !!revoke, &nr_segs,
-				   &nr_charge, &need_write, &unlocked);
-	if (ret || !unlocked)
+	}
+	fv = framevec_alloc_checked(mm, start, end, flags, revoke, priv, &nr_charge,
+				    &need_write, &unlocked);
+	if (IS_ERR(fv))
 		goto out_unlock;
-	fv = framevec_alloc(mm, start, nr_segs, flags, revoke, priv, need_write);
-	if (!fv) {
-		ret = -ENOMEM;
+	if (!unlocked) {
+		/*
+		 * Checked under the read lock: what needs no more is imported
+		 * on the locked path now, under it (the watch only counts).
+		 */
+		if (need_write) {
+			framevec_free(fv);
+			fv = NULL;
+		} else {
+			fv = framevec_import_checked(fv, mm, nr_charge);
+		}
 		goto out_unlock;
 	}
 	ret = framevec_charge(fv, nr_charge);
-	if (ret)
-		goto err_free;
-	for (i = 0, addr = start; i < nr_segs; i++) {
-		/* framevec_check_range() saw every piece under the same lock */
-		vma = vma_lookup(mm, addr);
-		ret = framevec_setup_seg(fv, &fv->segs[i], vma, addr, min(end, vma->vm_end));
-		if (ret)
-			goto err_uncharge;
-		addr = fv->segs[i].end;
+	if (ret) {
+		framevec_free(fv);
+		fv = ERR_PTR(ret);
+		goto out_unlock;
 	}
 	mmap_read_unlock(mm);
 
-	for (i = 0; i < nr_segs; i++) {
+	for (i = 0; i < fv->nr_segs; i++) {
 		struct framevec_seg *seg = &fv->segs[i];
 
 		seg->first_run = fv->nr_runs;
@@ -980,15 +1043,11 @@ err_release_segs:
 	atomic64_inc(&framevec_stats.fast_retries);
 	return NULL;
 
-err_uncharge:
-	framevec_uncharge(fv);
-err_free:
-	framevec_free(fv);
 out_unlock:
 	mmap_read_unlock(mm);
 out_remove:
 	mmu_interval_notifier_remove(&watch.mni);
-	return ret ? ERR_PTR(ret) : NULL;
+	return fv;
 }
 
 /**

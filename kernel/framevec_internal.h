@@ -240,11 +240,16 @@ void framevec_sync_maps(struct framevec *fv, bool for_device);
  *	missing), or NULL
  * @err: 0 if it would be imported, else the errno
  * @why: for a refusal, a sentence continuing "range A-B " saying what to do
+ * @cache: if it would be imported, the owner's cache attribute
+ *	(enum framevec_cache)
+ * @decrypted: if it would be imported, the owner mapped it decrypted
  */
 struct framevec_verdict {
 	const struct framevec_source_ops *ops;
 	int err;
 	const char *why;
+	u8 cache;
+	bool decrypted;
 };
 
 /* For source checks: set *@why to @text and return @err */
