@@ -11,7 +11,7 @@ DEPS_OK = $(and $(KVER),$(RT_KVER),$(ARM64_KVER),$(wildcard $(KSRC)/scripts/chec
 
 CC ?= gcc
 CFLAGS_USER := -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I$(TOP)/include/uapi -I$(TOP)/lib
-SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(TOP)/tests/modules -I$(KSRC)/tools/testing/selftests -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
+SELFTEST_CFLAGS := $(CFLAGS_USER) -I$(TOP)/tests/modules -I$(KSRC)/tools/testing/selftests -I$(BUILD)/uapi -Wno-unused-parameter -Wno-sign-compare -Wno-clobbered
 
 KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h include/linux/*.h include/uapi/linux/*.h tests/modules/*.c bench/fv_bench.c bench/fv_bench.h))
 SELFTESTS := $(patsubst tests/selftests/%.c,$(BUILD)/tests/%,$(wildcard tests/selftests/*.c))
@@ -73,7 +73,15 @@ bench-module: module
 	$(if $(call stale-against-framevec,bench/fv_bench.ko),$(MAKE) -C $(KDIR) M=$(TOP)/bench clean)
 	$(MAKE) -C $(KDIR) M=$(TOP)/bench W=1 KBUILD_EXTRA_SYMBOLS=$(TOP)/kernel/Module.symvers modules
 
-$(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modules/*.h) include/uapi/linux/framevec.h
+# DRM's uapi headers (vgem in the tests), by the kernel's headers_install
+# script, which runs its unifdef from $(KDIR)/scripts
+DRM_UAPI := $(BUILD)/uapi/drm/drm.h $(BUILD)/uapi/drm/drm_mode.h
+$(BUILD)/uapi/drm/%.h: $(KSRC)/include/uapi/drm/%.h
+	@mkdir -p $(dir $@)
+	cd $(KDIR) && sh $(KSRC)/scripts/headers_install.sh $< $@
+.SECONDARY: $(DRM_UAPI)
+
+$(BUILD)/tests/%: tests/selftests/%.c $(wildcard tests/selftests/*.h tests/modules/*.h) include/uapi/linux/framevec.h $(DRM_UAPI)
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -static -o $@ $< -lpthread
 

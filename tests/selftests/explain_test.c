@@ -39,26 +39,6 @@ FIXTURE_TEARDOWN(explain)
 	ASSERT_AT_BASELINE(&self->base);
 }
 
-/* FRAMEVEC_IOC_EXPLAIN into @e (room for *@nr entries): 0 or the errno */
-static int fv_explain(int devfd, pid_t pid, const void *addr, size_t len, __u32 flags,
-		      struct framevec_explain_entry *e, __u32 *nr)
-{
-	struct framevec_explain arg = {
-		.size = sizeof(arg),
-		.flags = flags,
-		.pid = pid,
-		.nr_entries = *nr,
-		.addr = (uintptr_t)addr,
-		.length = len,
-		.entries = (uintptr_t)e,
-		.entry_size = sizeof(*e),
-	};
-	int ret = ioctl(devfd, FRAMEVEC_IOC_EXPLAIN, &arg) ? errno : 0;
-
-	*nr = arg.nr_entries;
-	return ret;
-}
-
 #define EXPLAIN(self, pid, addr, len, flags) \
 	({ (self)->nr = NR_ENTRIES; \
 	   memset((self)->e, 0x5a, sizeof((self)->e)); \

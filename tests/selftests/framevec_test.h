@@ -310,6 +310,26 @@ static inline int fv_import(int devfd, void *addr, size_t len, __u32 flags, int 
 #define ASSERT_IMPORT_ERRNO(err, devfd, addr, len, flags) \
 	ASSERT_EQ(err, fv_import(devfd, addr, len, flags, NULL))
 
+/* FRAMEVEC_IOC_EXPLAIN into @e (room for *@nr entries): 0 or the errno */
+static inline int fv_explain(int devfd, pid_t pid, const void *addr, size_t len, __u32 flags,
+			     struct framevec_explain_entry *e, __u32 *nr)
+{
+	struct framevec_explain arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.pid = pid,
+		.nr_entries = *nr,
+		.addr = (uintptr_t)addr,
+		.length = len,
+		.entries = (uintptr_t)e,
+		.entry_size = sizeof(*e),
+	};
+	int ret = ioctl(devfd, FRAMEVEC_IOC_EXPLAIN, &arg) ? errno : 0;
+
+	*nr = arg.nr_entries;
+	return ret;
+}
+
 /* Read a number from a sysfs/procfs/debugfs file */
 static inline long fv_read_long(const char *path)
 {
