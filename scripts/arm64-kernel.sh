@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Unpack Debian's arm64 kernel V (6.12.N+deb12-arm64) for cross-building and
 # the arm64 VM: its linux-headers and linux-image-...-unsigned packages
-# (arm64), fetched with apt-get download and unpacked with dpkg-deb into
+# (arm64), fetched with apt-get download and unpacked with dpkg-deb (scripts/apt-unpack.sh) into
 #   $ARM64_KERNEL_CACHE/V/     (default /var/cache/framevec/arm64)
 # holding usr/src/linux-headers-V (M= builds against it, ARCH=arm64),
 # lib/modules/V/ (with modules.dep, from the host's depmod -b: the arm64 VM's
@@ -28,17 +28,7 @@ fi
 kbuild=linux-kbuild-${v%-arm64}
 [ -d "/usr/lib/$kbuild" ] || { echo "arm64-kernel: $kbuild is not installed (make deps)" >&2; exit 1; }
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# apt drops privileges to _apt for downloads: give it a directory it may write
-chmod 0755 "$work"
-chown _apt "$work" 2>/dev/null || true
-(cd "$work" && apt-get download -qq "linux-headers-$v:arm64" "linux-image-$v-unsigned:arm64")
-rm -rf "$out"
-mkdir -p "$out"
-for deb in "$work"/*.deb; do
-	dpkg-deb -x "$deb" "$out"
-done
+bash "$(dirname "$0")/apt-unpack.sh" "$out" "linux-headers-$v:arm64" "linux-image-$v-unsigned:arm64"
 # usr/src/linux-headers-V/scripts -> ../../lib/linux-kbuild-.../scripts
 mkdir -p "$out/usr/lib"
 ln -sfn "/usr/lib/$kbuild" "$out/usr/lib/$kbuild"

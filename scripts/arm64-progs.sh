@@ -8,7 +8,7 @@
 # libc.so.6, ... The packages are those of apt's dependency closure of the
 # programs (Depends and Pre-Depends, recursively) built for arm64 (libc6,
 # zlib1g, gcc-12-base, ...; not the Architecture: all data packages that
-# libraries depend on), fetched with apt-get download and unpacked with dpkg-deb,
+# libraries depend on), fetched with apt-get download and unpacked with dpkg-deb (scripts/apt-unpack.sh),
 # not installed: stress-ng, trinity and libjudydebian1 are not Multi-Arch:
 # same, and apt-get install of their :arm64 builds removes the host's (the
 # x86 VM's; apt-get -s shows it). The closure is wider
@@ -35,17 +35,7 @@ done
 [ "${#want[@]}" -eq "${#sel[@]}" ] || { echo "arm64-progs: apt-cache policy did not name ${sel[*]}" >&2; exit 1; }
 [ -e "$out/complete" ] && [ "$(cat "$out/packages" 2>/dev/null)" = "$(printf '%s\n' "${want[@]}")" ] && exit 0
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# apt drops privileges to _apt for downloads: give it a directory it may write
-chmod 0755 "$work"
-chown _apt "$work" 2>/dev/null || true
-(cd "$work" && apt-get download -qq "${want[@]}")
-rm -rf "$out"
-mkdir -p "$out"
-for deb in "$work"/*.deb; do
-	dpkg-deb -x "$deb" "$out"
-done
+bash "$(dirname "$0")/apt-unpack.sh" "$out" "${want[@]}"
 for p in "${progs[@]}"; do
 	[ -x "$out/usr/bin/$p" ] || { echo "arm64-progs: no usr/bin/$p in $p:arm64" >&2; exit 1; }
 done
