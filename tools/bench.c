@@ -286,6 +286,16 @@ static int setup_heap(struct range *r, size_t len)
 	return ret;
 }
 
+/*
+ * A kernel without transparent huge pages (Debian's PREEMPT_RT:
+ * TRANSPARENT_HUGEPAGE depends on !PREEMPT_RT) has no THP source, and there
+ * madvise(MADV_HUGEPAGE) and MADV_NOHUGEPAGE fail with EINVAL.
+ */
+static int have_thp(void)
+{
+	return !access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK);
+}
+
 static int setup_range(struct range *r, int kind, size_t len, int smoke)
 {
 	memset(r, 0, sizeof(*r));
@@ -301,7 +311,9 @@ static int setup_range(struct range *r, int kind, size_t len, int smoke)
 		if (r->map == MAP_FAILED)
 			return -errno;
 		r->addr = (char *)(((uintptr_t)r->map + SZ_2M - 1) & ~(SZ_2M - 1));
-		if (madvise(r->addr, len, kind == SRC_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
+		/* without THP, anonymous memory is 4 KiB pages with no hint */
+		if (have_thp() &&
+		    madvise(r->addr, len, kind == SRC_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 			return -errno;
 		return 0;
 	case SRC_HUGETLB:
@@ -494,6 +506,14 @@ static int bench_range(int fd, int kind, size_t len, const struct opts *o)
 	struct range rg;
 	int ret, failed = 0;
 
+	if (kind == SRC_THP && !have_thp()) {
+		printf("%s| %s | %zu MiB | skipped: no transparent huge pages in this kernel |\n",
+		       pfx(), src_name[kind], len >> 20);
+		if (tap)
+			printf("ok %d %s %zu KiB # SKIP no transparent huge pages in this kernel\n",
+			       ++tap_n, src_name[kind], len >> 10);
+		return 0;
+	}
 	ret = setup_range(&rg, kind, len, o->smoke);
 	if (ret) {
 		printf("%s| %s | %zu MiB | skipped: %s |\n", pfx(), src_name[kind], len >> 20,
